@@ -1,0 +1,5 @@
+"""Allow `python -m liveloop`."""
+
+from liveloop.cli import app
+
+app()

@@ -1,0 +1,74 @@
+"""The ASGI application: routes of every context, the shared middleware and error rendering."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from liveloop import __version__
+from liveloop.accounts import endpoints as accounts_endpoints
+from liveloop.accounts.auth import idempotency_scope_key
+from liveloop.bootstrap import Container, bootstrap, start_event_delivery
+from liveloop.kit import errors, health
+from liveloop.kit.http import BodyLimitMiddleware, RequestContextMiddleware, UnitOfWorkMiddleware
+from liveloop.kit.settings import Settings, get_settings
+from liveloop.web import pages
+
+DESCRIPTION = """
+liveloop's HTTP API. Conventions that hold for every route:
+
+* Errors are `application/problem+json` (RFC 9457) with a stable machine-readable `code`.
+* Lists are paginated with an opaque `cursor` (from `next_cursor`) and a `limit`.
+* A POST that creates something honours `Idempotency-Key`: the same key with the same body
+  replays the first response (header `Idempotent-Replayed: true`); with another body, 422.
+* Authenticate with `Authorization: Bearer <session token or shop API key>`, or the session
+  cookie plus `X-CSRF-Token` on writes.
+* Every response carries `X-Request-ID`; money is integer minor units with an ISO 4217 code.
+"""
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    owns_container = container is None
+    the_container = container or bootstrap(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        if owns_container:
+            start_event_delivery(the_container, stop)
+        try:
+            yield
+        finally:
+            stop.set()
+            if owns_container:
+                await the_container.close()
+
+    app = FastAPI(
+        title="liveloop",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.container = the_container
+    errors.install_handlers(app)
+    app.include_router(health.router)
+    app.include_router(accounts_endpoints.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+
+    app.add_middleware(
+        UnitOfWorkMiddleware,
+        sessionmaker=lambda: app.state.container.sessionmaker,
+        scope_key=idempotency_scope_key,
+    )
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, overrides={})
+    app.add_middleware(RequestContextMiddleware)
+    return app

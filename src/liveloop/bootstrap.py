@@ -1,0 +1,117 @@
+"""Wires liveloop's parts together: real adapters for the process, replaceable in tests."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from liveloop.accounts.service import Accounts
+from liveloop.kit import outbox, pagination
+from liveloop.kit.db import create_engine, create_sessionmaker
+from liveloop.kit.ratelimit import RateLimiter
+from liveloop.kit.settings import Settings
+
+log = logging.getLogger("liveloop.bootstrap")
+
+OUTBOX_CHANNEL = "liveloop:outbox"
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: AsyncEngine | None
+    sessionmaker: async_sessionmaker[AsyncSession]
+    bus: outbox.EventBus
+    dispatcher: outbox.Dispatcher
+    limiter: RateLimiter
+    redis: Redis | None
+    accounts: Accounts
+    secret_key: str
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.redis is not None:
+            await self.redis.aclose()
+        if self.engine is not None:
+            await self.engine.dispose()
+
+
+def register_event_handlers(bus: outbox.EventBus, container: Container) -> None:
+    """Each context hangs its reactions to other contexts' events here."""
+    del bus, container  # later contexts add their `events.register(...)` calls
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession] | None = None,
+    redis: Redis | None = None,
+) -> Container:
+    engine: AsyncEngine | None = None
+    if sessionmaker is None:
+        engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+    if redis is None and settings.redis_url:
+        redis = Redis.from_url(settings.redis_url)
+    secret_key = settings.resolved_secret_key()
+    pagination.configure(secret_key)
+    limiter = RateLimiter(settings.redis_url)
+    bus = outbox.EventBus()
+    container = Container(
+        settings=settings,
+        engine=engine,
+        sessionmaker=sessionmaker,
+        bus=bus,
+        dispatcher=outbox.Dispatcher(sessionmaker, bus),
+        limiter=limiter,
+        redis=redis,
+        accounts=Accounts(
+            limiter=limiter,
+            secret_key=secret_key,
+            session_ttl=timedelta(hours=settings.session_ttl_hours),
+            attempts_per_account=settings.login_attempts_per_account,
+            attempts_per_address=settings.login_attempts_per_address,
+        ),
+        secret_key=secret_key,
+    )
+    register_event_handlers(bus, container)
+    return container
+
+
+def start_event_delivery(container: Container, stop: asyncio.Event) -> None:
+    """In-process delivery (the embedded default), or a nudge to `liveloop worker` via Redis."""
+    if container.settings.deliver_events_in_process:
+        remove = outbox.on_commit(container.dispatcher.wake)
+        container.spawn(_run_until(container.dispatcher.run(stop), remove))
+    elif container.redis is not None:
+        redis = container.redis
+        loop = asyncio.get_running_loop()
+
+        def nudge() -> None:
+            loop.call_soon_threadsafe(lambda: container.spawn(redis.publish(OUTBOX_CHANNEL, b"1")))
+
+        remove = outbox.on_commit(nudge)
+        container.spawn(_run_until(stop.wait(), remove))
+
+
+async def _run_until(coro: Any, cleanup: Any) -> None:
+    try:
+        await coro
+    finally:
+        cleanup()

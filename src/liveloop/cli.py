@@ -1,0 +1,224 @@
+"""The `liveloop` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from liveloop.kit.settings import get_settings
+
+app = typer.Typer(
+    help="liveloop: live shopping that closes every sale inside the stream.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(demo_app, name="demo")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _prepare_var() -> None:
+    settings = get_settings()
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    settings.media_dir.mkdir(parents=True, exist_ok=True)
+
+
+@db_app.command("upgrade")
+def db_upgrade(target: str = typer.Argument("heads", help="Revision to migrate to.")) -> None:
+    """Apply every migration (all contexts' branches) to the configured database."""
+    from liveloop import migrations
+
+    _prepare_var()
+    settings = get_settings()
+    migrations.upgrade(settings.database_url, target)
+    console.print(f"[green]database is at {target}[/]")
+
+
+@db_app.command("downgrade")
+def db_downgrade(
+    target: str = typer.Argument(..., help="Revision to go back to, e.g. base."),
+) -> None:
+    """Undo migrations down to TARGET."""
+    from liveloop import migrations
+
+    migrations.downgrade(get_settings().database_url, target)
+    console.print(f"[yellow]database is at {target}[/]")
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="Sign-in email.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    country: Annotated[str, typer.Option(help="ISO country code, e.g. GB.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    time_zone: Annotated[str, typer.Option(help="IANA time zone.")] = "UTC",
+    locale: Annotated[str, typer.Option(help="Locale, e.g. en_GB.")] = "en_GB",
+    admin: Annotated[bool, typer.Option(help="Make a platform admin.")] = False,
+) -> None:
+    """Create a user (for example the first platform admin)."""
+    from pydantic import ValidationError
+
+    from liveloop.accounts.schemas import SignUp
+    from liveloop.bootstrap import bootstrap
+    from liveloop.kit.errors import LiveloopError
+
+    try:
+        data = SignUp(
+            email=email,
+            password=password,
+            display_name=name,
+            country=country,
+            time_zone=time_zone,
+            locale=locale,
+        )
+    except ValidationError as exc:
+        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+        return
+
+    async def run() -> str:
+        container = bootstrap(get_settings())
+        try:
+            async with container.sessionmaker() as session:
+                user = await container.accounts.create_user(
+                    session,
+                    email=str(data.email),
+                    password=data.password,
+                    display_name=data.display_name,
+                    country=data.country,
+                    time_zone=data.time_zone,
+                    locale=data.locale,
+                    is_platform_admin=admin,
+                )
+                await session.commit()
+                return str(user.id)
+        finally:
+            await container.close()
+
+    try:
+        user_id = asyncio.run(run())
+    except LiveloopError as exc:
+        fail(exc.detail + "".join(f" ({e['field']}: {e['message']})" for e in exc.errors))
+        return
+    console.print(f"[green]created user {user_id}[/]")
+
+
+@demo_app.command("seed")
+def demo_seed() -> None:
+    """Create the demo shops, people, products and streams (safe to run again)."""
+    from liveloop import demo
+    from liveloop.bootstrap import bootstrap
+
+    async def run() -> demo.SeedReport:
+        container = bootstrap(get_settings())
+        try:
+            with console.status("seeding demo data…") as status:
+                return await demo.seed(container, on_step=lambda n: status.update(f"seeded {n}…"))
+        finally:
+            await container.close()
+
+    report = asyncio.run(run())
+    if report.created:
+        console.print(
+            "[green]demo data:[/] " + ", ".join(f"{v} {k}" for k, v in report.created.items())
+        )
+    else:
+        console.print("[green]demo data already present[/]")
+
+
+def print_banner(host: str, port: int) -> None:
+    from liveloop.kit.settings import Environment
+    from liveloop.web.demo_accounts import DEMO_LOGINS
+
+    settings = get_settings()
+    base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    table = Table(title="liveloop is starting", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for label, path in [
+        ("Home", "/"),
+        ("API docs", "/docs"),
+        ("OpenAPI", "/openapi.json"),
+        ("Health", "/healthz"),
+        ("Readiness", "/readyz"),
+        ("Metrics", "/metrics"),
+    ]:
+        table.add_row(label, base + path)
+    console.print(table)
+    if settings.env is not Environment.production:
+        logins = Table(
+            title="Demo logins (password for all: " + DEMO_LOGINS[0].password + ")",
+            title_justify="left",
+        )
+        logins.add_column("Role")
+        logins.add_column("Email")
+        for login in DEMO_LOGINS:
+            logins.add_row(login.role, login.email)
+        console.print(logins)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Processes (needs PostgreSQL and Redis above 1).")
+    ] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes (development).")] = False,
+) -> None:
+    """Run the HTTP server."""
+    import uvicorn
+
+    from liveloop.kit.logging import configure_logging
+
+    settings = get_settings()
+    if workers > 1 and (settings.is_sqlite or not settings.redis_url):
+        fail(
+            "several workers share state through PostgreSQL and Redis: "
+            "set LIVELOOP_DATABASE_URL and LIVELOOP_REDIS_URL"
+        )
+    _prepare_var()
+    configure_logging(settings.log_level, json=settings.log_json)
+    print_banner(host, port)
+    uvicorn.run(
+        "liveloop.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_config=None,
+        proxy_headers=True,
+    )
+
+
+@app.command()
+def worker() -> None:
+    """Deliver domain events from the outbox (used when Redis is configured)."""
+    from liveloop.kit.logging import configure_logging
+    from liveloop.worker import run_worker
+
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    asyncio.run(run_worker(settings))
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
