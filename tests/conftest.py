@@ -46,6 +46,37 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = keep
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """On the production stack an unreachable PostgreSQL or Redis fails the run at once."""
+    if STACK != "production":
+        return
+    import asyncio
+
+    async def probe() -> None:
+        url = os.environ.get("LIVELOOP_TEST_DATABASE_URL")
+        redis_url = os.environ.get("LIVELOOP_TEST_REDIS_URL")
+        if not url or not redis_url:
+            raise RuntimeError(
+                "the production stack needs LIVELOOP_TEST_DATABASE_URL and LIVELOOP_TEST_REDIS_URL"
+            )
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        finally:
+            await engine.dispose()
+        client = Redis.from_url(redis_url)
+        try:
+            await client.ping()
+        finally:
+            await client.aclose()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        pytest.exit(f"production stack unavailable: {exc}", returncode=3)
+
+
 def pytest_report_header() -> str:
     return f"liveloop stack: {STACK} ({'CI' if IN_CI else 'local'})"
 
