@@ -34,7 +34,7 @@ async def test_worker_process_delivers_events(
         "LIVELOOP_VAR_DIR": str(tmp_path),
         "LIVELOOP_SECRET_KEY": "worker-test-secret",
     }
-    worker = subprocess.Popen([sys.executable, "-m", "liveloop", "worker"], env=env)
+    worker = subprocess.Popen([sys.executable, "-m", "liveloop", "worker"], env=env)  # noqa: ASYNC220
     try:
         deadline = time.monotonic() + 30
         delivered = None
