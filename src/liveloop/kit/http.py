@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from liveloop.kit.context import request_id_var
+from liveloop.kit.db import commit as db_commit
+from liveloop.kit.db import rollback as db_rollback
 from liveloop.kit.db import utcnow
 from liveloop.kit.errors import problem_body
 from liveloop.kit.idempotency import RETENTION, IdempotencyRecord
@@ -184,9 +186,9 @@ class RequestDb:
             return
         try:
             if commit:
-                await self.session.commit()
+                await db_commit(self.session)
             else:
-                await self.session.rollback()
+                await db_rollback(self.session)
         finally:
             await self.session.close()
             self.session = None
