@@ -16,6 +16,7 @@ from liveloop.bootstrap import Container, bootstrap, start_event_delivery
 from liveloop.kit import errors, health
 from liveloop.kit.http import BodyLimitMiddleware, RequestContextMiddleware, UnitOfWorkMiddleware
 from liveloop.kit.settings import Settings, get_settings
+from liveloop.logistics import endpoints as logistics_endpoints
 from liveloop.web import pages
 
 DESCRIPTION = """
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     errors.install_handlers(app)
     app.include_router(health.router)
     app.include_router(accounts_endpoints.router)
+    app.include_router(logistics_endpoints.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from liveloop.kit.settings import get_settings
+from liveloop.logistics.cli import app as logistics_app
 
 app = typer.Typer(
     help="liveloop: live shopping that closes every sale inside the stream.", no_args_is_help=True
@@ -21,6 +22,7 @@ demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
+app.add_typer(logistics_app, name="logistics", help="Cross-border logistics: landed cost.")
 
 console = Console()
 err = Console(stderr=True)

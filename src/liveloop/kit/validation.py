@@ -15,7 +15,11 @@ from liveloop.kit.money import MoneyError, check_currency
 @lru_cache
 def _countries() -> frozenset[str]:
     codes = (str(code) for code in Locale("en").territories)
-    return frozenset(code for code in codes if len(code) == 2 and code.isalpha())
+    # CLDR also names groupings and private-use codes that are not countries.
+    not_countries = {"ZZ", "EU", "EZ", "UN", "QO", "XA", "XB"}
+    return frozenset(
+        code for code in codes if len(code) == 2 and code.isalpha() and code not in not_countries
+    )
 
 
 @lru_cache

@@ -1,0 +1,1 @@
+"""Logistics: landed cost (duties and taxes), shipping rate cards, quotes and promised dates."""
