@@ -17,6 +17,7 @@ from liveloop.kit import errors, health
 from liveloop.kit.http import BodyLimitMiddleware, RequestContextMiddleware, UnitOfWorkMiddleware
 from liveloop.kit.settings import Settings, get_settings
 from liveloop.logistics import endpoints as logistics_endpoints
+from liveloop.moderation import endpoints as moderation_endpoints
 from liveloop.web import pages
 
 DESCRIPTION = """
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(health.router)
     app.include_router(accounts_endpoints.router)
     app.include_router(logistics_endpoints.router)
+    app.include_router(moderation_endpoints.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
 

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from liveloop.kit.settings import get_settings
 from liveloop.logistics.cli import app as logistics_app
+from liveloop.moderation.cli import app as moderation_app
 
 app = typer.Typer(
     help="liveloop: live shopping that closes every sale inside the stream.", no_args_is_help=True
@@ -23,6 +24,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(logistics_app, name="logistics", help="Cross-border logistics: landed cost.")
+app.add_typer(moderation_app, name="moderation", help="The external-link ban.")
 
 console = Console()
 err = Console(stderr=True)
