@@ -221,7 +221,7 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @dataclass
-class TestUser:
+class SignedInUser:
     user: User
     token: str
 
@@ -234,7 +234,7 @@ class TestUser:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-MakeUser = Callable[..., Awaitable[TestUser]]
+MakeUser = Callable[..., Awaitable[SignedInUser]]
 
 
 @pytest.fixture
@@ -250,7 +250,7 @@ def make_user(container: Container, sessionmaker: async_sessionmaker[AsyncSessio
         shop_id: uuid.UUID | None = None,
         role: ShopRole = ShopRole.owner,
         time_zone: str = "Europe/London",
-    ) -> TestUser:
+    ) -> SignedInUser:
         email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
         async with sessionmaker() as session:
             user = await container.accounts.create_user(
@@ -271,7 +271,7 @@ def make_user(container: Container, sessionmaker: async_sessionmaker[AsyncSessio
                 session, user, "198.51.100.1", "pytest"
             )
             await session.commit()
-        return TestUser(user=user, token=signed_in.token)
+        return SignedInUser(user=user, token=signed_in.token)
 
     return make
 

@@ -13,9 +13,11 @@ from liveloop import __version__
 from liveloop.accounts import endpoints as accounts_endpoints
 from liveloop.accounts.auth import idempotency_scope_key
 from liveloop.bootstrap import Container, bootstrap, start_event_delivery
+from liveloop.catalog import endpoints as catalog_endpoints
 from liveloop.kit import errors, health
 from liveloop.kit.http import BodyLimitMiddleware, RequestContextMiddleware, UnitOfWorkMiddleware
 from liveloop.kit.settings import Settings, get_settings
+from liveloop.live import endpoints as live_endpoints
 from liveloop.logistics import endpoints as logistics_endpoints
 from liveloop.moderation import endpoints as moderation_endpoints
 from liveloop.web import pages
@@ -63,10 +65,14 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     errors.install_handlers(app)
     app.include_router(health.router)
     app.include_router(accounts_endpoints.router)
+    app.include_router(catalog_endpoints.router)
+    app.include_router(catalog_endpoints.admin_router)
+    app.include_router(live_endpoints.router)
     app.include_router(logistics_endpoints.router)
     app.include_router(moderation_endpoints.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
+    app.mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False), name="media")
 
     app.add_middleware(
         UnitOfWorkMiddleware,

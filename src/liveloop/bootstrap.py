@@ -12,10 +12,13 @@ from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from liveloop.accounts.service import Accounts
+from liveloop.catalog import tasks as catalog_tasks
 from liveloop.kit import outbox, pagination
 from liveloop.kit.db import create_engine, create_sessionmaker
 from liveloop.kit.ratelimit import RateLimiter
 from liveloop.kit.settings import Settings
+from liveloop.kit.storage import LocalMediaStorage, MediaStorage
+from liveloop.live.service import Live
 
 log = logging.getLogger("liveloop.bootstrap")
 
@@ -33,6 +36,8 @@ class Container:
     redis: Redis | None
     accounts: Accounts
     secret_key: str
+    media_storage: MediaStorage
+    live: Live
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -89,6 +94,8 @@ def bootstrap(
             attempts_per_address=settings.login_attempts_per_address,
         ),
         secret_key=secret_key,
+        media_storage=LocalMediaStorage(settings.media_dir),
+        live=Live(),
     )
     register_event_handlers(bus, container)
     return container
@@ -99,6 +106,8 @@ def start_event_delivery(container: Container, stop: asyncio.Event) -> None:
     if container.settings.deliver_events_in_process:
         remove = outbox.on_commit(container.dispatcher.wake)
         container.spawn(_run_until(container.dispatcher.run(stop), remove))
+        # No `liveloop worker` runs in this set-up, so its periodic jobs run here too.
+        container.spawn(catalog_tasks.sweep_reservations(container.sessionmaker, stop))
     elif container.redis is not None:
         redis = container.redis
         loop = asyncio.get_running_loop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -20,9 +21,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data.", no_args_is_help=True)
+catalog_app = typer.Typer(help="Shops' catalogs.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
+app.add_typer(catalog_app, name="catalog")
 app.add_typer(logistics_app, name="logistics", help="Cross-border logistics: landed cost.")
 app.add_typer(moderation_app, name="moderation", help="The external-link ban.")
 
@@ -141,6 +144,93 @@ def demo_seed() -> None:
         )
     else:
         console.print("[green]demo data already present[/]")
+
+
+@catalog_app.command("import")
+def catalog_import(
+    file: Annotated[Path, typer.Argument(help="CSV file, UTF-8, one row per variant.")],
+    shop: Annotated[str, typer.Option(help="The shop's slug.")],
+    atomic: Annotated[bool, typer.Option(help="Import nothing if any row is bad.")] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="Write the full report (every error) as JSON here.")
+    ] = None,
+) -> None:
+    """Create or update a shop's variants by SKU from a CSV file (docs/CATALOG_IMPORT.md)."""
+    import json
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from liveloop.bootstrap import bootstrap
+    from liveloop.catalog import csv_import
+    from liveloop.catalog import service as catalog_service
+    from liveloop.catalog.errors import ImportRowsRefused
+    from liveloop.kit.errors import LiveloopError
+
+    if not file.is_file():
+        fail(f"no such file: {file}")
+    data = file.read_bytes()
+
+    async def run(progress: Progress) -> csv_import.ImportReport:
+        tasks: dict[str, object] = {}
+
+        def on_progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], completed=done, total=total)  # type: ignore[arg-type]
+
+        container = bootstrap(get_settings())
+        try:
+            async with container.sessionmaker() as session:
+                found = await catalog_service.get_shop_by_slug_or_id(session, shop)
+                result = await csv_import.import_catalog(
+                    session,
+                    found.id,
+                    data,
+                    actor="cli:catalog-import",
+                    atomic=atomic,
+                    progress=on_progress,
+                )
+                await session.commit()
+            await container.dispatcher.drain()
+            return result
+        finally:
+            await container.close()
+
+    columns = (*Progress.get_default_columns()[:2], MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, BarColumn(), console=console, transient=False) as progress:
+            result = asyncio.run(run(progress))
+    except ImportRowsRefused as exc:
+        body = exc.extra["report"]
+        _print_import_errors(body["errors"])
+        if report is not None:
+            report.write_text(json.dumps(body, indent=2))
+        fail(exc.detail, code=1)
+        return
+    except LiveloopError as exc:
+        fail(exc.detail + "".join(f" ({e['field']}: {e['message']})" for e in exc.errors))
+        return
+    body = result.as_dict()
+    if report is not None:
+        report.write_text(json.dumps(body, indent=2))
+    console.print(
+        f"[green]created {result.created}, updated {result.updated}[/] "
+        f"({result.products_created} new products); [red]failed {result.failed}[/]"
+    )
+    if result.errors:
+        _print_import_errors(body["errors"])
+        raise typer.Exit(1)
+
+
+def _print_import_errors(errors: list[dict[str, object]], shown: int = 20) -> None:
+    table = Table(title=f"{len(errors)} problems", title_justify="left")
+    for name in ("row", "column", "reason"):
+        table.add_column(name)
+    for error in errors[:shown]:
+        table.add_row(str(error["row"]), str(error["column"]), str(error["reason"]))
+    err.print(table)
+    if len(errors) > shown:
+        err.print(f"… and {len(errors) - shown} more (use --report FILE for all of them)")
 
 
 def print_banner(host: str, port: int) -> None:

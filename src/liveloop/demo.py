@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveloop.bootstrap import Container
+from liveloop.catalog.seed import seed_catalog
 from liveloop.web.demo_accounts import DEMO_LOGINS
 
 
@@ -40,7 +41,7 @@ async def seed_users(session: AsyncSession, container: Container, report: SeedRe
         report.add("users")
 
 
-STEPS: list[tuple[str, SeedStep]] = [("users", seed_users)]
+STEPS: list[tuple[str, SeedStep]] = [("users", seed_users), ("catalog", seed_catalog)]
 
 
 async def seed(container: Container, on_step: Callable[[str], None] | None = None) -> SeedReport:

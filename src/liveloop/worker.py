@@ -10,6 +10,7 @@ import signal
 from sqlalchemy import text
 
 from liveloop.bootstrap import OUTBOX_CHANNEL, bootstrap
+from liveloop.catalog import tasks as catalog_tasks
 from liveloop.kit import idempotency
 from liveloop.kit.settings import Settings
 
@@ -34,6 +35,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         if container.redis is not None:
             container.spawn(_listen(container, stop))
         container.spawn(_housekeeping(container, stop))
+        container.spawn(catalog_tasks.sweep_reservations(container.sessionmaker, stop))
         log.info("outbox worker running")
         await container.dispatcher.run(stop)
     finally:

@@ -1,7 +1,9 @@
 """Imports every context's models so that `Base.metadata` knows all tables (for Alembic)."""
 
 from liveloop.accounts import models as accounts_models  # noqa: F401
+from liveloop.catalog import models as catalog_models  # noqa: F401
 from liveloop.kit import idempotency, outbox  # noqa: F401
+from liveloop.live import models as live_models  # noqa: F401
 from liveloop.kit.db import Base
 
 metadata = Base.metadata

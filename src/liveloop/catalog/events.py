@@ -1,0 +1,11 @@
+"""Event types that catalog raises (delivered through the outbox)."""
+
+SHOP_CREATED = "catalog.shop_created"
+SHOP_UPDATED = "catalog.shop_updated"
+PRODUCT_CREATED = "catalog.product_created"
+PRODUCT_UPDATED = "catalog.product_updated"
+CATALOG_IMPORTED = "catalog.catalog_imported"
+LISTING_STATUS_CHANGED = "catalog.listing_status_changed"
+LISTING_PRICE_CHANGED = "catalog.listing_price_changed"
+COMPLIANCE_RULE_CHANGED = "catalog.compliance_rule_changed"
+FX_RATE_ADDED = "catalog.fx_rate_added"
