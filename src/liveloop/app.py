@@ -22,6 +22,8 @@ from liveloop.logistics import endpoints as logistics_endpoints
 from liveloop.moderation import endpoints as moderation_endpoints
 from liveloop.web import pages
 
+UPLOAD_LIMITS = {"catalog_import": 50 * 1024 * 1024}
+
 DESCRIPTION = """
 liveloop's HTTP API. Conventions that hold for every route:
 
@@ -79,6 +81,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         sessionmaker=lambda: app.state.container.sessionmaker,
         scope_key=idempotency_scope_key,
     )
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes, overrides={})
+    app.add_middleware(
+        BodyLimitMiddleware,
+        limit=settings.max_body_bytes,
+        overrides={r"/api/v1/shops/[^/]+/catalog/imports$": UPLOAD_LIMITS["catalog_import"]},
+    )
     app.add_middleware(RequestContextMiddleware)
     return app

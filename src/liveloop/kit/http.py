@@ -109,17 +109,18 @@ class RequestContextMiddleware:
 class BodyLimitMiddleware:
     """Refuses request bodies over the limit with 413, whether declared or streamed.
 
-    Paths listed in `overrides` (prefix → bytes) get their own limit, e.g. video uploads.
+    Paths matching a pattern in `overrides` (regular expression → bytes) get their own limit,
+    e.g. catalog files and video uploads.
     """
 
     def __init__(self, app: ASGIApp, *, limit: int, overrides: dict[str, int] | None = None):
         self.app = app
         self.limit = limit
-        self.overrides = overrides or {}
+        self.overrides = [(re.compile(p), n) for p, n in (overrides or {}).items()]
 
     def _limit_for(self, path: str) -> int:
-        for prefix, limit in self.overrides.items():
-            if path.startswith(prefix):
+        for pattern, limit in self.overrides:
+            if pattern.match(path):
                 return limit
         return self.limit
 

@@ -285,3 +285,25 @@ def test_cli_imports_with_a_progress_bar_and_reports_bad_rows(
         assert "No such shop." in missing.output
     finally:
         get_settings.cache_clear()
+
+
+async def test_api_takes_a_ten_thousand_row_file(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Catalog files have their own body limit: a 10,000-row export (about 2 MB) goes through."""
+    owner = await make_user(country="CN")
+    shop = (
+        await client.post("/api/v1/shops", json=shop_body("big-import"), headers=owner.headers)
+    ).json()
+    data = generate_csv(10_000)
+    assert len(data) > 1_048_576
+    response = await client.post(
+        f"/api/v1/shops/{shop['id']}/catalog/imports",
+        files={"file": ("export.csv", data, "text/csv")},
+        headers=owner.headers,
+    )
+    assert response.status_code == 200, response.text[:500]
+    assert {k: response.json()[k] for k in ("created", "failed")} == {
+        "created": 10_000,
+        "failed": 0,
+    }
