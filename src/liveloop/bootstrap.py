@@ -16,6 +16,7 @@ from liveloop.catalog import tasks as catalog_tasks
 from liveloop.kit import outbox, pagination
 from liveloop.kit.db import create_engine, create_sessionmaker
 from liveloop.kit.ratelimit import RateLimiter
+from liveloop.kit.realtime import RoomHub, create_hub
 from liveloop.kit.settings import Settings
 from liveloop.kit.storage import LocalMediaStorage, MediaStorage
 from liveloop.live.service import Live
@@ -38,6 +39,7 @@ class Container:
     secret_key: str
     media_storage: MediaStorage
     live: Live
+    rooms: RoomHub
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -51,6 +53,7 @@ class Container:
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.rooms.close()
         if self.redis is not None:
             await self.redis.aclose()
         if self.engine is not None:
@@ -78,6 +81,14 @@ def bootstrap(
     pagination.configure(secret_key)
     limiter = RateLimiter(settings.redis_url)
     bus = outbox.EventBus()
+    rooms = create_hub(redis)
+    accounts = Accounts(
+        limiter=limiter,
+        secret_key=secret_key,
+        session_ttl=timedelta(hours=settings.session_ttl_hours),
+        attempts_per_account=settings.login_attempts_per_account,
+        attempts_per_address=settings.login_attempts_per_address,
+    )
     container = Container(
         settings=settings,
         engine=engine,
@@ -86,19 +97,24 @@ def bootstrap(
         dispatcher=outbox.Dispatcher(sessionmaker, bus),
         limiter=limiter,
         redis=redis,
-        accounts=Accounts(
-            limiter=limiter,
-            secret_key=secret_key,
-            session_ttl=timedelta(hours=settings.session_ttl_hours),
-            attempts_per_account=settings.login_attempts_per_account,
-            attempts_per_address=settings.login_attempts_per_address,
-        ),
+        accounts=accounts,
         secret_key=secret_key,
         media_storage=LocalMediaStorage(settings.media_dir),
-        live=Live(),
+        live=Live(redis=redis, limiter=limiter, accounts=accounts),
+        rooms=rooms,
     )
+    container.live.set_broadcast(_room_broadcaster(rooms))
     register_event_handlers(bus, container)
     return container
+
+
+def _room_broadcaster(rooms: RoomHub) -> Any:
+    async def broadcast(
+        room: Any, event_type: str, data: dict[str, Any], media_time_ms: int | None
+    ) -> None:
+        await rooms.publish(room, event_type, data, media_time_ms=media_time_ms)
+
+    return broadcast
 
 
 def start_event_delivery(container: Container, stop: asyncio.Event) -> None:

@@ -13,10 +13,11 @@ dependencies, and a test checks that none forgets to.
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Scope
@@ -172,3 +173,26 @@ async def idempotency_scope_key(scope: Scope, session: AsyncSession) -> str:
         return principal.scope_key
     client = scope.get("client")
     return f"anon:{client[0] if client else 'unknown'}"
+
+
+async def principal_for_websocket(websocket: WebSocket, session: AsyncSession) -> Principal | None:
+    """Who opened a WebSocket: the session cookie, or `?token=` for clients without cookies.
+    A socket has no CSRF exposure for reads; writes over it are checked by the handler."""
+    accounts = websocket.app.state.container.accounts
+    token = websocket.query_params.get("token")
+    if token is None:
+        # A cookie travels with sockets opened by other sites' pages too: only trust it when
+        # the page that opened the socket is ours (cross-site WebSocket hijacking).
+        origin = websocket.headers.get("origin")
+        if origin is not None and urlsplit(origin).netloc != websocket.headers.get("host"):
+            return None
+        token = websocket.cookies.get(SESSION_COOKIE)
+    if not token or token.startswith(API_KEY_PREFIX):
+        return None
+    try:
+        principal: Principal | None = await accounts.principal_for_token(
+            session, token, via="cookie"
+        )
+    except Unauthorized:
+        return None
+    return principal

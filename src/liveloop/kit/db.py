@@ -121,6 +121,7 @@ def create_sessionmaker(bind: Any) -> async_sessionmaker[AsyncSession]:
 
 
 _AFTER_COMMIT = "liveloop.after_commit"
+_ON_ROLLBACK = "liveloop.on_rollback"
 
 
 def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
@@ -131,20 +132,40 @@ def after_commit(session: AsyncSession, callback: Callable[[], Awaitable[None]])
     session.info.setdefault(_AFTER_COMMIT, []).append(callback)
 
 
-async def commit(session: AsyncSession) -> None:
-    """Commit, then run the callbacks registered with `after_commit`."""
-    await session.commit()
-    callbacks = session.info.pop(_AFTER_COMMIT, [])
+def on_rollback(session: AsyncSession, callback: Callable[[], Awaitable[None]]) -> None:
+    """Run `callback` if the transaction is rolled back or fails to commit (dropped on commit).
+
+    For undoing work done outside the database inside the transaction, such as units taken
+    from a flash sale's counter in Redis."""
+    session.info.setdefault(_ON_ROLLBACK, []).append(callback)
+
+
+async def _run(callbacks: list[Callable[[], Awaitable[None]]], when: str) -> None:
     for callback in callbacks:
         try:
             await callback()
         except Exception:
-            logging.getLogger("liveloop.db").exception("after-commit callback failed")
+            logging.getLogger("liveloop.db").exception("%s callback failed", when)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit, then run the callbacks registered with `after_commit`."""
+    try:
+        await session.commit()
+    except BaseException:
+        session.info.pop(_AFTER_COMMIT, None)
+        await _run(session.info.pop(_ON_ROLLBACK, []), "on-rollback")
+        raise
+    session.info.pop(_ON_ROLLBACK, None)
+    await _run(session.info.pop(_AFTER_COMMIT, []), "after-commit")
 
 
 async def rollback(session: AsyncSession) -> None:
     session.info.pop(_AFTER_COMMIT, None)
-    await session.rollback()
+    try:
+        await session.rollback()
+    finally:
+        await _run(session.info.pop(_ON_ROLLBACK, []), "on-rollback")
 
 
 async def session_scope(

@@ -25,3 +25,48 @@ class NotInBag(Unprocessable):
 
 class NotLive(Conflict):
     code = "session_not_live"
+
+
+class InvalidFlashSale(Unprocessable):
+    code = "invalid_flash_sale"
+
+
+class FlashSaleNotFound(NotFound):
+    code = "flash_sale_not_found"
+
+
+class FlashSaleConflict(Conflict):
+    code = "flash_sale_already_running"
+
+
+class FlashSaleNotStarted(Conflict):
+    code = "flash_sale_not_started"
+
+
+class FlashSaleEnded(Conflict):
+    code = "flash_sale_ended"
+
+
+class SoldOut(Conflict):
+    code = "sold_out"
+
+
+class BuyerCapReached(Unprocessable):
+    code = "per_buyer_cap_reached"
+
+
+class ClaimNotFound(NotFound):
+    code = "flash_sale_claim_not_found"
+
+
+class ChatRefused(Forbidden):
+    code = "chat_refused"
+
+
+class ChatRateLimited(Conflict):
+    status = 429
+    code = "chat_rate_limited"
+
+
+class ChatInvalid(Unprocessable):
+    code = "chat_invalid"

@@ -93,3 +93,89 @@ class ModeratorAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     user_id: uuid.UUID
+
+
+class FlashSaleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: uuid.UUID
+    variant_id: uuid.UUID
+    deal_prices: dict[str, int] = Field(
+        description='Deal price per currency in minor units, e.g. {"GBP": 1999, "USD": 2499}.',
+        min_length=1,
+        max_length=20,
+    )
+    quantity: int = Field(ge=1, le=100_000)
+    per_buyer_cap: int = Field(default=1, ge=1, le=100)
+    countdown_seconds: int = Field(default=30, ge=10, le=300)
+    duration_minutes: int = Field(default=5, ge=1, le=20)
+
+
+class FlashSaleOut(BaseModel):
+    id: uuid.UUID
+    product_id: uuid.UUID
+    variant_id: uuid.UUID
+    deal_prices: dict[str, int]
+    quantity: int
+    left: int
+    per_buyer_cap: int
+    starts_at: datetime
+    ends_at: datetime
+    state: str
+
+
+class ClaimCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    quantity: int = Field(default=1, ge=1, le=100)
+    market: CountryCode
+
+
+class ClaimOut(BaseModel):
+    id: uuid.UUID
+    sale_id: uuid.UUID
+    variant_id: uuid.UUID
+    quantity: int
+    unit_price: int
+    currency: str
+    reservation_id: uuid.UUID
+    pay_by: datetime
+    left: int
+
+
+class ChatCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class ChatOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    name: str
+    body: str
+    sent_at: datetime
+
+
+class SanctionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID
+    kind: str = Field(pattern="^(mute|block)$")
+    minutes: int | None = Field(default=None, ge=1, le=60 * 24 * 30)
+    reason: str = Field(default="", max_length=300)
+
+
+class SlowMode(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: int = Field(ge=0, le=300)
+
+
+class TapCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: uuid.UUID
+    viewer_key: str | None = Field(
+        default=None, max_length=64, description="An anonymous viewer's stable id."
+    )

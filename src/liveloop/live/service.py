@@ -9,19 +9,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from redis.asyncio import Redis
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from liveloop.accounts.service import Principal
+from liveloop.accounts.service import Accounts, Principal
 from liveloop.catalog import service as catalog_service
 from liveloop.kit import outbox
 from liveloop.kit.db import after_commit, utcnow
-from liveloop.kit.errors import Forbidden, field_error
-from liveloop.live import events
+from liveloop.kit.errors import Forbidden, LiveloopError, field_error
+from liveloop.kit.money import Money
+from liveloop.kit.ratelimit import RateLimiter
+from liveloop.live import chat, events
 from liveloop.live import repository as repo
 from liveloop.live.errors import (
+    ChatInvalid,
     IllegalTransition,
     InvalidSchedule,
     NotHost,
@@ -29,12 +36,17 @@ from liveloop.live.errors import (
     NotLive,
     SessionNotFound,
 )
+from liveloop.live.flash_sales import FlashSaleDesk, describe
 from liveloop.live.models import (
     BagItem,
+    ChatMessage,
     LiveSession,
     LiveSessionModerator,
     LiveSessionShop,
     Pin,
+    RoomActivity,
+    RoomSanction,
+    SanctionKind,
     SessionState,
     SessionStateChange,
 )
@@ -57,8 +69,22 @@ async def _no_broadcast(
 
 
 class Live:
-    def __init__(self, *, broadcast: Broadcast | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        broadcast: Broadcast | None = None,
+        redis: Redis | None = None,
+        limiter: RateLimiter | None = None,
+        accounts: Accounts,
+    ) -> None:
+        self._accounts = accounts
         self._broadcast = broadcast or _no_broadcast
+        self._limiter = limiter or RateLimiter()
+        self.flash = FlashSaleDesk(redis, self._announce)
+        self._image_url: Callable[[str], str] = lambda key: f"/media/{key}"
+
+    def set_media_urls(self, url: Callable[[str], str]) -> None:
+        self._image_url = url
 
     def set_broadcast(self, broadcast: Broadcast) -> None:
         self._broadcast = broadcast
@@ -483,3 +509,327 @@ class Live:
         return await repo.list_sessions(
             session, states=[SessionState.live, SessionState.scheduled], market=market, limit=limit
         )
+
+    # -- what viewers see --------------------------------------------------------------------
+
+    async def product_card(
+        self, session: AsyncSession, product_id: uuid.UUID, markets: Sequence[str]
+    ) -> dict[str, Any]:
+        """A product as a tag or bag entry shows it: title, image, and per market the price and
+        stock where it can be bought there (a market where it is not on sale is left out)."""
+        card: dict[str, Any] = {"product_id": str(product_id), "markets": {}}
+        for market in markets:
+            try:
+                found = await catalog_service.product_for_buyer(session, product_id, market)
+            except LiveloopError:
+                continue
+            card["title"] = found.product.title
+            card["shop"] = found.shop.display_name
+            if found.images and "image" not in card:
+                card["image"] = self._image_url(found.images[0].storage_key)
+            variants = [
+                {
+                    "variant_id": str(v.variant.id),
+                    "label": " / ".join(str(x) for x in (v.variant.option_values or []))
+                    or "Standard",
+                    "price": v.price.amount,
+                    "currency": v.price.currency,
+                    "display": v.price.format(),
+                    "available": int(v.available),
+                }
+                for v in found.variants
+            ]
+            card["markets"][market] = {
+                "listing_id": str(found.listing.id),
+                "price": found.price.amount,
+                "currency": found.price.currency,
+                "display": found.price.format(),
+                "available": sum(int(v.available) for v in found.variants),
+                "variants": variants,
+            }
+        card.setdefault("title", "")
+        return card
+
+    async def snapshot(self, session: AsyncSession, session_id: uuid.UUID) -> dict[str, Any]:
+        """Everything a (re)joining viewer needs in one message (the hub adds the sequence)."""
+        live = await self.get(session, session_id)
+        pin = await repo.current_pin(session, live.id)
+        bag = await repo.list_bag(session, live.id)
+        sale = await self.flash.current(session, live.id)
+        now = utcnow()
+        return {
+            "session": {
+                "id": str(live.id),
+                "title": live.title,
+                "state": live.state.value,
+                "markets": live.markets,
+                "started_at": live.started_at.isoformat() if live.started_at else None,
+                "video": "reconnecting" if live.video_dropped_at else "ok",
+                "slow_mode_seconds": live.slow_mode_seconds,
+            },
+            "pinned": (
+                {
+                    "pin_id": str(pin.id),
+                    "media_time_ms": pin.media_time_ms,
+                    "pinned_at": pin.pinned_at.isoformat(),
+                    "product": await self.product_card(session, pin.product_id, live.markets),
+                }
+                if pin is not None
+                else None
+            ),
+            "bag": [await self.product_card(session, i.product_id, live.markets) for i in bag],
+            "flash_sale": describe(sale, now) if sale is not None else None,
+            "chat": [chat.message_out(m) for m in await chat.recent(session, live.id)],
+            "now": now.isoformat(),
+        }
+
+    # -- flash sales ---------------------------------------------------------------------------
+
+    async def create_flash_sale(
+        self,
+        session: AsyncSession,
+        session_id: uuid.UUID,
+        principal: Principal,
+        *,
+        product_id: uuid.UUID,
+        variant_id: uuid.UUID,
+        deal_prices: dict[str, int],
+        quantity: int,
+        per_buyer_cap: int,
+        countdown_seconds: int,
+        duration_minutes: int,
+    ) -> Any:
+        live = await self.require_runner(session, session_id, principal)
+        if live.state not in (SessionState.live, SessionState.scheduled):
+            raise NotLive("Flash sales run in a scheduled or live session.")
+        item = await repo.get_bag_item(session, live.id, product_id)
+        if item is None or item.removed_at is not None:
+            raise NotInBag(
+                "Only products in the bag can go on flash sale.",
+                errors=[field_error("product_id", "not in the bag", code="not_in_bag")],
+            )
+        return await self.flash.create(
+            session,
+            live,
+            product_id=product_id,
+            variant_id=variant_id,
+            deal_prices=deal_prices,
+            quantity=quantity,
+            per_buyer_cap=per_buyer_cap,
+            countdown_seconds=countdown_seconds,
+            duration_minutes=duration_minutes,
+            actor_id=principal.user_id,
+        )
+
+    # -- chat ----------------------------------------------------------------------------------
+
+    async def send_chat(
+        self, session: AsyncSession, session_id: uuid.UUID, principal: Principal, body: str
+    ) -> ChatMessage:
+        """Store and broadcast a chat message, or refuse it (and broadcast nothing)."""
+        if principal.user_id is None:
+            raise Forbidden("Sign in to chat.")
+        live = await self.get(session, session_id)
+        text = await chat.check_can_write(
+            session,
+            live,
+            user_id=principal.user_id,
+            body=body,
+            is_runner=await self.may_run(session, live, principal),
+            limiter=self._limiter,
+        )
+        users = await self._accounts.get_users(session, [principal.user_id])
+        now = utcnow()
+        message = ChatMessage(
+            session_id=live.id,
+            user_id=principal.user_id,
+            display_name=users[principal.user_id].display_name
+            if principal.user_id in users
+            else "viewer",
+            body=text,
+            sent_at=now,
+            media_time_ms=self.media_time_ms(live, now),
+        )
+        session.add(message)
+        await session.flush()
+        self._announce(session, live.id, "chat", chat.message_out(message), message.media_time_ms)
+        return message
+
+    async def remove_chat(
+        self,
+        session: AsyncSession,
+        session_id: uuid.UUID,
+        principal: Principal,
+        message_id: uuid.UUID,
+    ) -> None:
+        live = await self.require_runner(session, session_id, principal)
+        message = await session.get(ChatMessage, message_id)
+        if message is None or message.session_id != live.id:
+            raise ChatInvalid(
+                "No such message in this room.", status=404, code="chat_message_not_found"
+            )
+        if message.removed_at is None:
+            message.removed_at = utcnow()
+            message.removed_by = principal.user_id
+            await session.flush()
+            self._announce(session, live.id, "chat_removed", {"id": str(message.id)})
+
+    async def sanction(
+        self,
+        session: AsyncSession,
+        session_id: uuid.UUID,
+        principal: Principal,
+        *,
+        user_id: uuid.UUID,
+        kind: SanctionKind,
+        minutes: int | None,
+        reason: str,
+    ) -> RoomSanction:
+        live = await self.require_runner(session, session_id, principal)
+        if user_id == live.host_user_id:
+            raise ChatInvalid("The host cannot be muted or blocked.", code="cannot_sanction_host")
+        row = RoomSanction(
+            session_id=live.id,
+            user_id=user_id,
+            kind=kind,
+            until=utcnow() + timedelta(minutes=minutes) if minutes else None,
+            reason=reason,
+            created_by=principal.user_id,
+        )
+        session.add(row)
+        await session.flush()
+        return row
+
+    async def lift_sanctions(
+        self, session: AsyncSession, session_id: uuid.UUID, principal: Principal, user_id: uuid.UUID
+    ) -> None:
+        live = await self.require_runner(session, session_id, principal)
+        await chat.lift(session, live.id, user_id)
+
+    async def is_blocked(
+        self, session: AsyncSession, session_id: uuid.UUID, user_id: uuid.UUID
+    ) -> bool:
+        sanction = await chat.active_sanction(session, session_id, user_id, utcnow())
+        return sanction is not None and sanction.kind is SanctionKind.block
+
+    async def set_slow_mode(
+        self, session: AsyncSession, session_id: uuid.UUID, principal: Principal, seconds: int
+    ) -> None:
+        live = await self.require_runner(session, session_id, principal)
+        live.slow_mode_seconds = seconds
+        await session.flush()
+        self._announce(session, live.id, "slow_mode", {"seconds": seconds})
+
+    # -- the host's live numbers ---------------------------------------------------------------
+
+    async def record_activity(
+        self,
+        session: AsyncSession,
+        session_id: uuid.UUID,
+        *,
+        kind: str,
+        product_id: uuid.UUID | None,
+        viewer_key: str | None,
+        quantity: int = 1,
+        amount: Money | None = None,
+        reference: str | None = None,
+    ) -> bool:
+        """Count a tap, an add-to-cart or an order in the room; `reference` makes it count once."""
+        row = RoomActivity(
+            session_id=session_id,
+            kind=kind,
+            product_id=product_id,
+            viewer_key=viewer_key,
+            quantity=quantity,
+            amount=amount.amount if amount else 0,
+            currency=amount.currency if amount else None,
+            reference=reference,
+        )
+        try:
+            async with session.begin_nested():
+                session.add(row)
+                await session.flush()
+        except IntegrityError:
+            return False  # the same order or event, delivered again
+        self._announce(session, session_id, "numbers_changed", {"kind": kind})
+        if kind == "order":
+            self._announce(
+                session,
+                session_id,
+                "someone_bought",
+                {"product_id": str(product_id) if product_id else None, "quantity": quantity},
+            )
+        return True
+
+    async def numbers(
+        self,
+        session: AsyncSession,
+        session_id: uuid.UUID,
+        *,
+        viewers_now: int,
+        viewers_peak: int,
+        viewers_unique: int,
+    ) -> dict[str, Any]:
+        """Viewers, taps and click-through per product, add-to-carts, orders, units, GMV per
+        currency and conversion, from the room's counted activity."""
+        rows = (
+            await session.execute(
+                select(
+                    RoomActivity.kind,
+                    RoomActivity.product_id,
+                    RoomActivity.currency,
+                    func.count(),
+                    func.count(func.distinct(RoomActivity.viewer_key)),
+                    func.sum(RoomActivity.quantity),
+                    func.sum(RoomActivity.amount),
+                )
+                .where(RoomActivity.session_id == session_id)
+                .group_by(RoomActivity.kind, RoomActivity.product_id, RoomActivity.currency)
+            )
+        ).all()
+        buyers = await session.scalar(
+            select(func.count(func.distinct(RoomActivity.viewer_key))).where(
+                RoomActivity.session_id == session_id, RoomActivity.kind == "order"
+            )
+        )
+        per_product: dict[str, dict[str, Any]] = {}
+        totals = {"taps": 0, "add_to_carts": 0, "orders": 0, "units": 0}
+        gmv: dict[str, int] = {}
+        for kind, product_id, currency, count, distinct, units, amount in rows:
+            key = str(product_id) if product_id else "-"
+            entry = per_product.setdefault(
+                key, {"taps": 0, "tappers": 0, "add_to_carts": 0, "orders": 0, "units": 0}
+            )
+            if kind == "tap":
+                entry["taps"] += count
+                entry["tappers"] += distinct
+                totals["taps"] += count
+            elif kind == "add_to_cart":
+                entry["add_to_carts"] += count
+                totals["add_to_carts"] += count
+            elif kind == "order":
+                entry["orders"] += count
+                entry["units"] += int(units or 0)
+                totals["orders"] += count
+                totals["units"] += int(units or 0)
+                if currency:
+                    gmv[currency] = gmv.get(currency, 0) + int(amount or 0)
+        for entry in per_product.values():
+            entry["click_through_rate"] = _rate(entry["tappers"], viewers_unique)
+        return {
+            "viewers": {"now": viewers_now, "peak": viewers_peak, "unique": viewers_unique},
+            **totals,
+            "gmv": [
+                {"currency": c, "amount": a, "display": Money(a, c).format()}
+                for c, a in sorted(gmv.items())
+            ],
+            "conversion_rate": _rate(int(buyers or 0), viewers_unique),
+            "products": per_product,
+        }
+
+
+def _rate(part: int, whole: int) -> str:
+    """A ratio as a decimal string with 4 places (exact, no float)."""
+    if whole <= 0:
+        return "0.0000"
+    return str((Decimal(part) / Decimal(whole)).quantize(Decimal("0.0001")))
