@@ -13,9 +13,9 @@ dependencies, and a test checks that none forgets to.
 from __future__ import annotations
 
 import uuid
-from urllib.parse import urlsplit
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
