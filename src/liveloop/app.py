@@ -21,6 +21,8 @@ from liveloop.live import endpoints as live_endpoints
 from liveloop.live import tasks as live_tasks
 from liveloop.logistics import endpoints as logistics_endpoints
 from liveloop.moderation import endpoints as moderation_endpoints
+from liveloop.payments import endpoints as payments_endpoints
+from liveloop.payments.config import attach_embedded_paysim
 from liveloop.web import pages
 
 UPLOAD_LIMITS = {"catalog_import": 50 * 1024 * 1024}
@@ -75,7 +77,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(live_endpoints.router)
     app.include_router(logistics_endpoints.router)
     app.include_router(moderation_endpoints.router)
+    app.include_router(payments_endpoints.router)
     app.include_router(pages.router)
+    if the_container.paysim is not None:
+        attach_embedded_paysim(app, the_container.paysim)  # the sandbox card processor, /paysim
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
     app.mount("/media", StaticFiles(directory=settings.media_dir, check_dir=False), name="media")
 
@@ -83,6 +88,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         UnitOfWorkMiddleware,
         sessionmaker=lambda: app.state.container.sessionmaker,
         scope_key=idempotency_scope_key,
+        skip_prefixes=("/paysim",),
     )
     app.add_middleware(
         BodyLimitMiddleware,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -19,6 +20,9 @@ from liveloop.kit.ratelimit import RateLimiter
 from liveloop.kit.realtime import RoomHub, create_hub
 from liveloop.kit.settings import Settings
 from liveloop.kit.storage import LocalMediaStorage, MediaStorage
+from liveloop.payments.config import PaymentsSettings, build_embedded_paysim, build_provider
+from liveloop.payments.paysim_app import paysim_of
+from liveloop.payments.service import Payments
 from liveloop.live.service import Live
 
 log = logging.getLogger("liveloop.bootstrap")
@@ -40,6 +44,8 @@ class Container:
     media_storage: MediaStorage
     live: Live
     rooms: RoomHub
+    payments: Payments
+    paysim: FastAPI | None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -54,6 +60,9 @@ class Container:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.rooms.close()
+        await self.payments.provider.aclose()
+        if self.paysim is not None:
+            await paysim_of(self.paysim).aclose()
         if self.redis is not None:
             await self.redis.aclose()
         if self.engine is not None:
@@ -70,6 +79,7 @@ def bootstrap(
     *,
     sessionmaker: async_sessionmaker[AsyncSession] | None = None,
     redis: Redis | None = None,
+    payments_settings: PaymentsSettings | None = None,
 ) -> Container:
     engine: AsyncEngine | None = None
     if sessionmaker is None:
@@ -82,6 +92,16 @@ def bootstrap(
     limiter = RateLimiter(settings.redis_url)
     bus = outbox.EventBus()
     rooms = create_hub(redis)
+    payments_settings = payments_settings or PaymentsSettings()
+    paysim = (
+        build_embedded_paysim(
+            payments_settings,
+            public_base_url=settings.public_base_url,
+            state_file=settings.var_dir / "paysim.json",
+        )
+        if payments_settings.needs_embedded_paysim
+        else None
+    )
     accounts = Accounts(
         limiter=limiter,
         secret_key=secret_key,
@@ -102,6 +122,8 @@ def bootstrap(
         media_storage=LocalMediaStorage(settings.media_dir),
         live=Live(redis=redis, limiter=limiter, accounts=accounts),
         rooms=rooms,
+        payments=Payments(build_provider(payments_settings, paysim_app=paysim)),
+        paysim=paysim,
     )
     container.live.set_broadcast(_room_broadcaster(rooms))
     register_event_handlers(bus, container)

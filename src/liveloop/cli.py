@@ -14,6 +14,7 @@ from rich.table import Table
 from liveloop.kit.settings import get_settings
 from liveloop.logistics.cli import app as logistics_app
 from liveloop.moderation.cli import app as moderation_app
+from liveloop.payments import cli as payments_cli
 
 app = typer.Typer(
     help="liveloop: live shopping that closes every sale inside the stream.", no_args_is_help=True
@@ -28,6 +29,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(logistics_app, name="logistics", help="Cross-border logistics: landed cost.")
 app.add_typer(moderation_app, name="moderation", help="The external-link ban.")
+app.add_typer(payments_cli.app)  # `liveloop paysim`, the sandbox card processor
 
 console = Console()
 err = Console(stderr=True)

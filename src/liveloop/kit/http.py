@@ -213,13 +213,16 @@ class UnitOfWorkMiddleware:
         *,
         sessionmaker: Callable[[], async_sessionmaker[AsyncSession]],
         scope_key: ScopeKeyResolver,
+        skip_prefixes: tuple[str, ...] = (),
     ) -> None:
         self.app = app
         self._sessionmaker = sessionmaker
         self._scope_key = scope_key
+        self._skip = skip_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(self._skip):
+            # Mounted third-party simulations (the sandbox card processor) keep their own state.
             await self.app(scope, receive, send)
             return
         db = RequestDb(self._sessionmaker())

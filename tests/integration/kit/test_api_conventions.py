@@ -4,6 +4,7 @@ idempotent POSTs, declared access, health and metrics."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import httpx
@@ -162,11 +163,23 @@ def _access_kinds(dependant: Any) -> set[str]:
     return found
 
 
+def api_routes(routes: Iterable[Any]) -> Iterator[APIRoute]:
+    """Every API route, including included routers' (FastAPI keeps an included router as one
+    entry in `app.routes` with its routes under `original_router`)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from api_routes(route.original_router.routes)
+
+
 def test_every_route_declares_who_may_call_it(app: Any) -> None:
+    routes = list(api_routes(app.routes))
+    assert len(routes) > 40  # the walk found the contexts' routers, not just the app's own
     undeclared = [
         f"{sorted(route.methods)} {route.path}"
-        for route in app.routes
-        if isinstance(route, APIRoute) and not _access_kinds(route.dependant)
+        for route in routes
+        if not _access_kinds(route.dependant)
     ]
     assert undeclared == []
 
