@@ -33,7 +33,7 @@ assets: $(ASSETS)
 run: install assets
 	$(BIN)/liveloop db upgrade
 	$(BIN)/liveloop demo seed
-	$(BIN)/liveloop serve $(SERVE_ARGS)
+	LIVELOOP_DEMO_HOST=$${LIVELOOP_DEMO_HOST:-true} $(BIN)/liveloop serve $(SERVE_ARGS)
 
 # The suite runs once on the embedded stack (SQLite, in-process) and, when
 # LIVELOOP_TEST_DATABASE_URL and LIVELOOP_TEST_REDIS_URL are set, again on PostgreSQL + Redis.

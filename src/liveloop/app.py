@@ -18,6 +18,7 @@ from liveloop.kit import errors, health
 from liveloop.kit.http import BodyLimitMiddleware, RequestContextMiddleware, UnitOfWorkMiddleware
 from liveloop.kit.settings import Settings, get_settings
 from liveloop.live import endpoints as live_endpoints
+from liveloop.live import demo as live_demo
 from liveloop.live import tasks as live_tasks
 from liveloop.logistics import endpoints as logistics_endpoints
 from liveloop.moderation import endpoints as moderation_endpoints
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             start_event_delivery(the_container, stop)
             await the_container.rooms.start()
             the_container.spawn(live_tasks.run(the_container, stop))
+            if settings.demo_host:
+                the_container.spawn(live_demo.run_demo_host(the_container, stop))
         try:
             yield
         finally:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveloop.bootstrap import Container
 from liveloop.catalog.seed import seed_catalog
+from liveloop.live.demo import seed_live
 from liveloop.web.demo_accounts import DEMO_LOGINS
 
 
@@ -41,7 +42,11 @@ async def seed_users(session: AsyncSession, container: Container, report: SeedRe
         report.add("users")
 
 
-STEPS: list[tuple[str, SeedStep]] = [("users", seed_users), ("catalog", seed_catalog)]
+STEPS: list[tuple[str, SeedStep]] = [
+    ("users", seed_users),
+    ("catalog", seed_catalog),
+    ("live", seed_live),
+]
 
 
 async def seed(container: Container, on_step: Callable[[str], None] | None = None) -> SeedReport:

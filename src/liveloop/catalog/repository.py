@@ -161,6 +161,13 @@ async def list_active_listings_in_markets(
     )
 
 
+async def list_products_of_shop(session: AsyncSession, shop_id: uuid.UUID) -> list[Product]:
+    rows = await session.scalars(
+        select(Product).where(Product.shop_id == shop_id).order_by(Product.created_at, Product.id)
+    )
+    return list(rows.all())
+
+
 async def get_products(
     session: AsyncSession, product_ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Product]:

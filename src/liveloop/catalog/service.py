@@ -356,6 +356,11 @@ async def get_product(session: AsyncSession, product_id: uuid.UUID) -> Product:
     return product
 
 
+async def list_products_of_shop(session: AsyncSession, shop_id: uuid.UUID) -> list[Product]:
+    """Every product of a shop, oldest first (for the host's bag and the demo)."""
+    return await repo.list_products_of_shop(session, shop_id)
+
+
 async def variants_of(session: AsyncSession, product_id: uuid.UUID) -> list[Variant]:
     return await repo.list_variants_of_product(session, product_id)
 

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     session_ttl_hours: int = Field(default=24 * 30, ge=1)
     login_attempts_per_account: str = "5/minute"
     login_attempts_per_address: str = "30/minute"
+    demo_host: bool = False
+    """Run the demo host who pins products and starts flash sales in the demo room (`make run`)."""
     outbox_in_process: bool | None = None
     """Deliver domain events inside the API process. Defaults to on without Redis, off with it
     (then `liveloop worker` delivers them)."""

@@ -48,6 +48,34 @@ def render(
     )
 
 
+MARKET_COOKIE = "liveloop_market"
+
+
+def viewer_market(request: Request, principal: Principal | None, offered: list[str]) -> str:
+    """The market a viewer buys in: chosen explicitly (query or cookie), else their country,
+    else the first market offered."""
+    for candidate in (
+        request.query_params.get("market"),
+        request.cookies.get(MARKET_COOKIE),
+        principal.country if principal else None,
+        *_regions(request.headers.get("accept-language", "")),
+        "GB",
+    ):
+        if candidate and candidate.upper() in offered:
+            return candidate.upper()
+    return offered[0] if offered else "GB"
+
+
+def _regions(accept_language: str) -> list[str]:
+    """Country parts of an Accept-Language header, most preferred first ("de-DE" → "DE")."""
+    regions = []
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip()
+        if "-" in tag:
+            regions.append(tag.rsplit("-", 1)[1])
+    return regions
+
+
 def _set_session_cookie(response: Response, request: Request, token: str, max_age: int) -> None:
     response.set_cookie(
         SESSION_COOKIE,
