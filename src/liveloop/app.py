@@ -24,7 +24,7 @@ from liveloop.logistics import endpoints as logistics_endpoints
 from liveloop.moderation import endpoints as moderation_endpoints
 from liveloop.payments import endpoints as payments_endpoints
 from liveloop.payments.config import attach_embedded_paysim
-from liveloop.web import pages
+from liveloop.web import live_pages, pages
 
 UPLOAD_LIMITS = {"catalog_import": 50 * 1024 * 1024}
 
@@ -81,6 +81,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(logistics_endpoints.router)
     app.include_router(moderation_endpoints.router)
     app.include_router(payments_endpoints.router)
+    app.include_router(live_pages.router)
     app.include_router(pages.router)
     if the_container.paysim is not None:
         attach_embedded_paysim(app, the_container.paysim)  # the sandbox card processor, /paysim
