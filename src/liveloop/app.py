@@ -20,6 +20,7 @@ from liveloop.kit.settings import Settings, get_settings
 from liveloop.live import endpoints as live_endpoints
 from liveloop.live import demo as live_demo
 from liveloop.live import tasks as live_tasks
+from liveloop.media import endpoints as media_endpoints
 from liveloop.logistics import endpoints as logistics_endpoints
 from liveloop.moderation import endpoints as moderation_endpoints
 from liveloop.payments import endpoints as payments_endpoints
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(catalog_endpoints.router)
     app.include_router(catalog_endpoints.admin_router)
     app.include_router(live_endpoints.router)
+    app.include_router(media_endpoints.router)
     app.include_router(logistics_endpoints.router)
     app.include_router(moderation_endpoints.router)
     app.include_router(payments_endpoints.router)
@@ -97,7 +99,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.add_middleware(
         BodyLimitMiddleware,
         limit=settings.max_body_bytes,
-        overrides={r"/api/v1/shops/[^/]+/catalog/imports$": UPLOAD_LIMITS["catalog_import"]},
+        overrides={
+            r"/api/v1/shops/[^/]+/catalog/imports$": UPLOAD_LIMITS["catalog_import"],
+            # the upload route refuses oversized videos itself, with `video_too_large`
+            r"/api/v1/videos/uploads$": the_container.media.config.max_upload_bytes + 1_048_576,
+        },
     )
     app.add_middleware(RequestContextMiddleware)
     return app

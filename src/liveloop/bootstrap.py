@@ -24,6 +24,9 @@ from liveloop.payments.config import PaymentsSettings, build_embedded_paysim, bu
 from liveloop.payments.paysim_app import paysim_of
 from liveloop.payments.service import Payments
 from liveloop.live.service import Live
+from liveloop.live.video import LiveSessionsForMedia
+from liveloop.media.service import Media
+from liveloop.media.wiring import build_media, run_jobs
 
 log = logging.getLogger("liveloop.bootstrap")
 
@@ -44,6 +47,7 @@ class Container:
     media_storage: MediaStorage
     live: Live
     rooms: RoomHub
+    media: Media
     payments: Payments
     paysim: FastAPI | None
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -92,6 +96,7 @@ def bootstrap(
     limiter = RateLimiter(settings.redis_url)
     bus = outbox.EventBus()
     rooms = create_hub(redis)
+    storage = LocalMediaStorage(settings.media_dir)
     payments_settings = payments_settings or PaymentsSettings()
     paysim = (
         build_embedded_paysim(
@@ -109,6 +114,7 @@ def bootstrap(
         attempts_per_account=settings.login_attempts_per_account,
         attempts_per_address=settings.login_attempts_per_address,
     )
+    live = Live(redis=redis, limiter=limiter, accounts=accounts)
     container = Container(
         settings=settings,
         engine=engine,
@@ -119,9 +125,10 @@ def bootstrap(
         redis=redis,
         accounts=accounts,
         secret_key=secret_key,
-        media_storage=LocalMediaStorage(settings.media_dir),
-        live=Live(redis=redis, limiter=limiter, accounts=accounts),
+        media_storage=storage,
+        live=live,
         rooms=rooms,
+        media=build_media(settings, live_sessions=LiveSessionsForMedia(live), storage=storage),
         payments=Payments(build_provider(payments_settings, paysim_app=paysim)),
         paysim=paysim,
     )
@@ -146,6 +153,7 @@ def start_event_delivery(container: Container, stop: asyncio.Event) -> None:
         container.spawn(_run_until(container.dispatcher.run(stop), remove))
         # No `liveloop worker` runs in this set-up, so its periodic jobs run here too.
         container.spawn(catalog_tasks.sweep_reservations(container.sessionmaker, stop))
+        container.spawn(run_jobs(container.media, container.sessionmaker, stop))
     elif container.redis is not None:
         redis = container.redis
         loop = asyncio.get_running_loop()

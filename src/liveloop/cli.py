@@ -13,6 +13,7 @@ from rich.table import Table
 
 from liveloop.kit.settings import get_settings
 from liveloop.logistics.cli import app as logistics_app
+from liveloop.media.cli import app as media_app
 from liveloop.moderation.cli import app as moderation_app
 from liveloop.payments import cli as payments_cli
 
@@ -28,6 +29,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(catalog_app, name="catalog")
 app.add_typer(logistics_app, name="logistics", help="Cross-border logistics: landed cost.")
+app.add_typer(media_app, name="media", help="Live video: nginx-rtmp, simulated streams.")
 app.add_typer(moderation_app, name="moderation", help="The external-link ban.")
 app.add_typer(payments_cli.app)  # `liveloop paysim`, the sandbox card processor
 
@@ -289,16 +291,23 @@ def serve(
     _prepare_var()
     configure_logging(settings.log_level, json=settings.log_json)
     print_banner(host, port)
-    uvicorn.run(
-        "liveloop.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_config=None,
-        proxy_headers=True,
-    )
+    from liveloop.media.wiring import start_media_server
+
+    media_server = start_media_server(settings, console.print)
+    try:
+        uvicorn.run(
+            "liveloop.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_config=None,
+            proxy_headers=True,
+        )
+    finally:
+        if media_server is not None:
+            media_server.stop()
 
 
 @app.command()

@@ -13,6 +13,7 @@ from liveloop.bootstrap import OUTBOX_CHANNEL, bootstrap
 from liveloop.catalog import tasks as catalog_tasks
 from liveloop.kit import idempotency
 from liveloop.kit.settings import Settings
+from liveloop.media.wiring import run_jobs
 
 log = logging.getLogger("liveloop.worker")
 
@@ -36,6 +37,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
             container.spawn(_listen(container, stop))
         container.spawn(_housekeeping(container, stop))
         container.spawn(catalog_tasks.sweep_reservations(container.sessionmaker, stop))
+        container.spawn(run_jobs(container.media, container.sessionmaker, stop))
         log.info("outbox worker running")
         await container.dispatcher.run(stop)
     finally:
