@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             the_container.spawn(live_tasks.run(the_container, stop))
             if settings.demo_host:
                 the_container.spawn(live_demo.run_demo_host(the_container, stop))
+                the_container.spawn(live_demo.run_demo_stream(the_container, stop))
         try:
             yield
         finally:

@@ -145,3 +145,32 @@ async def _host_turn(session: AsyncSession, container: Container, turn: int) -> 
         countdown_seconds=15,
         duration_minutes=2,
     )
+
+
+async def run_demo_stream(container: Container, stop: asyncio.Event) -> None:
+    """Publish a simulated stream to the demo room while the server runs (when this machine has
+    nginx with the RTMP module and ffmpeg, which `liveloop serve` then starts)."""
+    from liveloop.media.nginx import missing_tools
+    from liveloop.media.simulate import simulate
+
+    if missing_tools(container.media.config):
+        return
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=3)  # let nginx come up, or back
+        if stop.is_set():
+            return
+        async with container.sessionmaker() as session:
+            live = await demo_session(session)
+        if live is None:
+            continue
+        try:
+            publisher = asyncio.ensure_future(
+                simulate(container.media, container.sessionmaker, live.id)
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({publisher, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            for task in (publisher, stopping):
+                task.cancel()
+        except Exception:
+            log.exception("demo stream failed; retrying")
