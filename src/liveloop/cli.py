@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -282,6 +283,12 @@ def serve(
 
     from liveloop.kit.logging import configure_logging
 
+    # nginx calls back to this server, and links should name it: follow --port unless configured.
+    os.environ.setdefault("LIVELOOP_MEDIA_CALLBACK_URL", f"http://127.0.0.1:{port}")
+    if "LIVELOOP_PUBLIC_BASE_URL" not in os.environ:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        os.environ["LIVELOOP_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+        get_settings.cache_clear()
     settings = get_settings()
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
         fail(
