@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -301,6 +302,14 @@ def serve(
     from liveloop.media.wiring import start_media_server
 
     media_server = start_media_server(settings, console.print)
+
+    def stop_media(signum: int, _frame: object) -> None:
+        # uvicorn re-raises SIGTERM after its graceful shutdown; stop nginx before leaving.
+        if media_server is not None:
+            media_server.stop()
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop_media)
     try:
         uvicorn.run(
             "liveloop.app:create_app",

@@ -265,6 +265,7 @@ class MediaServer:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             start_new_session=True,  # Ctrl-C in a terminal reaches liveloop, which stops nginx
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -362,3 +363,14 @@ def remove_stream_files(config: MediaConfig, stream_name: str) -> None:
     shutil.rmtree(config.source_hls_dir / stream_name, ignore_errors=True)
     for rendition in RENDITIONS:
         shutil.rmtree(config.ladder_hls_dir / f"{stream_name}_{rendition}", ignore_errors=True)
+
+
+def _die_with_parent() -> None:
+    """On Linux, nginx gets SIGTERM when liveloop ends without stopping it (killed, crashed),
+    so no orphaned nginx keeps the ports."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
