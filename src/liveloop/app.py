@@ -14,9 +14,12 @@ from liveloop.accounts import endpoints as accounts_endpoints
 from liveloop.accounts.auth import idempotency_scope_key
 from liveloop.bootstrap import Container, bootstrap, start_event_delivery
 from liveloop.catalog import endpoints as catalog_endpoints
+from liveloop.checkout import endpoints as checkout_endpoints
+from liveloop.creators import endpoints as creators_endpoints
 from liveloop.kit import errors, health
 from liveloop.kit.http import BodyLimitMiddleware, RequestContextMiddleware, UnitOfWorkMiddleware
 from liveloop.kit.settings import Settings, get_settings
+from liveloop.ledger import endpoints as ledger_endpoints
 from liveloop.live import endpoints as live_endpoints
 from liveloop.live import demo as live_demo
 from liveloop.live import tasks as live_tasks
@@ -25,6 +28,7 @@ from liveloop.logistics import endpoints as logistics_endpoints
 from liveloop.moderation import endpoints as moderation_endpoints
 from liveloop.payments import endpoints as payments_endpoints
 from liveloop.payments.config import attach_embedded_paysim
+from liveloop.orders import endpoints as orders_endpoints
 from liveloop.web import live_pages, pages
 
 UPLOAD_LIMITS = {"catalog_import": 50 * 1024 * 1024}
@@ -81,9 +85,13 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(catalog_endpoints.admin_router)
     app.include_router(live_endpoints.router)
     app.include_router(media_endpoints.router)
+    app.include_router(creators_endpoints.router)
     app.include_router(logistics_endpoints.router)
     app.include_router(moderation_endpoints.router)
     app.include_router(payments_endpoints.router)
+    app.include_router(checkout_endpoints.router)
+    app.include_router(orders_endpoints.router)
+    app.include_router(ledger_endpoints.router)
     app.include_router(live_pages.router)
     app.include_router(pages.router)
     if the_container.paysim is not None:

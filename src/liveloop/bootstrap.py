@@ -14,6 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from liveloop.accounts.service import Accounts
 from liveloop.catalog import tasks as catalog_tasks
+from liveloop.checkout import flows as checkout_flows
+from liveloop.checkout import tasks as checkout_tasks
+from liveloop.creators import events as creators_events
+from liveloop.creators.flows import LedgerCommissions
+from liveloop.creators.ports import CreatorsPorts, LocalOutboxSender, MediaVideoAssets
 from liveloop.kit import outbox, pagination
 from liveloop.kit.db import create_engine, create_sessionmaker
 from liveloop.kit.ratelimit import RateLimiter
@@ -50,6 +55,7 @@ class Container:
     media: Media
     payments: Payments
     paysim: FastAPI | None
+    creators: CreatorsPorts
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
 
     def spawn(self, coro: Any) -> asyncio.Task[Any]:
@@ -75,7 +81,8 @@ class Container:
 
 def register_event_handlers(bus: outbox.EventBus, container: Container) -> None:
     """Each context hangs its reactions to other contexts' events here."""
-    del bus, container  # later contexts add their `events.register(...)` calls
+    checkout_flows.register(bus, container)
+    creators_events.register(bus, container)
 
 
 def bootstrap(
@@ -131,8 +138,14 @@ def bootstrap(
         media=build_media(settings, live_sessions=LiveSessionsForMedia(live), storage=storage),
         payments=Payments(build_provider(payments_settings, paysim_app=paysim)),
         paysim=paysim,
+        creators=CreatorsPorts(
+            email=LocalOutboxSender(settings.var_dir / "outbox"),
+            video_assets=None,  # set below, from the media service
+            ledger=LedgerCommissions(),
+        ),
     )
     container.live.set_broadcast(_room_broadcaster(rooms))
+    container.creators.video_assets = MediaVideoAssets(container.media)
     register_event_handlers(bus, container)
     return container
 
@@ -154,6 +167,7 @@ def start_event_delivery(container: Container, stop: asyncio.Event) -> None:
         # No `liveloop worker` runs in this set-up, so its periodic jobs run here too.
         container.spawn(catalog_tasks.sweep_reservations(container.sessionmaker, stop))
         container.spawn(run_jobs(container.media, container.sessionmaker, stop))
+        container.spawn(checkout_tasks.sweep_checkouts(container, stop))
     elif container.redis is not None:
         redis = container.redis
         loop = asyncio.get_running_loop()

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveloop.bootstrap import Container
 from liveloop.catalog.seed import seed_catalog
 from liveloop.live.demo import seed_live
+from liveloop.checkout.seed import seed_orders
+from liveloop.creators.seed import seed_creators
 from liveloop.web.demo_accounts import DEMO_LOGINS
 
 
@@ -46,6 +48,8 @@ STEPS: list[tuple[str, SeedStep]] = [
     ("users", seed_users),
     ("catalog", seed_catalog),
     ("live", seed_live),
+    ("orders", seed_orders),
+    ("creators", seed_creators),
 ]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from liveloop.bootstrap import OUTBOX_CHANNEL, bootstrap
 from liveloop.catalog import tasks as catalog_tasks
+from liveloop.checkout import tasks as checkout_tasks
 from liveloop.kit import idempotency
 from liveloop.kit.settings import Settings
 from liveloop.media.wiring import run_jobs
@@ -38,6 +39,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
         container.spawn(_housekeeping(container, stop))
         container.spawn(catalog_tasks.sweep_reservations(container.sessionmaker, stop))
         container.spawn(run_jobs(container.media, container.sessionmaker, stop))
+        container.spawn(checkout_tasks.sweep_checkouts(container, stop))
         log.info("outbox worker running")
         await container.dispatcher.run(stop)
     finally:
