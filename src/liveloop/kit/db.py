@@ -108,7 +108,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, echo=echo, poolclass=NullPool)
+        # A small pool of open connections: SQLite has one writer anyway, and reopening a
+        # connection (a thread for aiosqlite) per request costs more than the query.
+        engine = (
+            create_async_engine(url, echo=echo, poolclass=NullPool)
+            if ":memory:" in url
+            else create_async_engine(url, echo=echo, pool_size=5, max_overflow=5)
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(

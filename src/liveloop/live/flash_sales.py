@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,6 +53,7 @@ log = logging.getLogger("liveloop.live.flash_sales")
 COUNTDOWN_SECONDS = (10, 300)
 DURATION_MINUTES = (1, 20)
 PAY_WITHIN = timedelta(minutes=5)
+SOLD_OUT_MEMORY_SECONDS = 1.0
 
 # KEYS: remaining, buyer's units. ARGV: quantity, per-buyer cap.
 # Returns units left after the claim, or -1 sold out, -2 cap reached, -3 not initialised.
@@ -119,6 +121,9 @@ class FlashSaleDesk:
         self._redis = redis
         self._announce = announce
         self._claim = redis.register_script(_CLAIM_SCRIPT) if redis is not None else None
+        # Sales this process saw sell out, and until when to answer "sold out" without asking
+        # the database: in a rush most buyers arrive after the last unit is gone.
+        self._sold_out_until: dict[uuid.UUID, float] = {}
         self._return = redis.register_script(_RETURN_SCRIPT) if redis is not None else None
 
     @staticmethod
@@ -266,6 +271,26 @@ class FlashSaleDesk:
         return None
 
     async def claim(
+        self,
+        session: AsyncSession,
+        sale_id: uuid.UUID,
+        *,
+        buyer_id: uuid.UUID,
+        quantity: int,
+        market: str,
+    ) -> Claimed:
+        if self._sold_out_until.get(sale_id, 0.0) > time.monotonic():
+            raise SoldOut("Sold out.")
+        try:
+            return await self._claim_now(
+                session, sale_id, buyer_id=buyer_id, quantity=quantity, market=market
+            )
+        except SoldOut:
+            # Unpaid claims may return units later, so the shortcut only lasts a moment.
+            self._sold_out_until[sale_id] = time.monotonic() + SOLD_OUT_MEMORY_SECONDS
+            raise
+
+    async def _claim_now(
         self,
         session: AsyncSession,
         sale_id: uuid.UUID,
@@ -464,6 +489,8 @@ class FlashSaleDesk:
             returned.append((claim.sale_id, claim.buyer_id, claim.quantity))
         await session.flush()
         if returned:
+            for sale_id, _, _ in returned:
+                self._sold_out_until.pop(sale_id, None)
 
             async def give_back() -> None:
                 for sale_id, buyer_id, quantity in returned:
