@@ -284,6 +284,17 @@ async def create_express_checkout(
     """One item straight from a live tag, without the cart."""
     assert principal.user_id is not None
     market = _buyer_market(principal, body.market or body.address.country)
+    held = None
+    if body.flash_claim_id is not None:
+        won = await container.live.flash.claim_for_checkout(
+            session,
+            body.flash_claim_id,
+            buyer_id=principal.user_id,
+            variant_id=body.variant_id,
+            quantity=body.quantity,
+            market=market,
+        )
+        held = checkout_service.HeldUnits(won.reservation_id, won.unit_price, won.expires_at)
     checkout = await checkout_service.create_checkout(
         session,
         buyer_id=principal.user_id,
@@ -291,7 +302,12 @@ async def create_express_checkout(
         market=market,
         items=[
             checkout_service.Item(
-                body.variant_id, body.quantity, body.source_kind, body.source_id, body.creator_id
+                body.variant_id,
+                body.quantity,
+                body.source_kind,
+                body.source_id,
+                body.creator_id,
+                held,
             )
         ],
         address=body.address.model_dump(),

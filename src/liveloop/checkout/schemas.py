@@ -89,6 +89,9 @@ class ExpressCheckoutCreate(CheckoutCreate):
     source_kind: SourceKind = SourceKind.live
     source_id: str | None = Field(default=None, max_length=64)
     creator_id: uuid.UUID | None = None
+    flash_claim_id: uuid.UUID | None = Field(
+        default=None, description="A won flash-sale claim: its units and deal price are used."
+    )
 
 
 class ShippingChoice(BaseModel):

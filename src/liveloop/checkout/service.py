@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from liveloop.catalog import inventory
 from liveloop.catalog import service as catalog_service
 from liveloop.catalog.errors import InsufficientStock, VariantNotFound
 from liveloop.catalog.taxonomy import market as market_info
@@ -202,6 +203,19 @@ def _discount(coupon: Coupon, base: Money) -> Money:
 # -- building a checkout ---------------------------------------------------------------------
 
 
+FLASH_SALE_HOLD = "flash_sale:"
+
+
+@dataclass(frozen=True)
+class HeldUnits:
+    """Units already held for the buyer at a set price (a won flash sale): the checkout takes
+    over that reservation instead of making its own, and must be paid by its deadline."""
+
+    reservation_id: uuid.UUID
+    unit_price: Money
+    expires_at: datetime
+
+
 @dataclass
 class Item:
     """One thing to buy, as the cart or the express path gives it."""
@@ -211,6 +225,7 @@ class Item:
     source_kind: SourceKind = SourceKind.direct
     source_id: str | None = None
     creator_id: uuid.UUID | None = None
+    held: HeldUnits | None = None
 
 
 @dataclass
@@ -396,28 +411,40 @@ async def _resolve_items(
                 errors=[field_error(f"items.{index}.variant_id", "unknown", code="not_listed")],
             ) from exc
         product = await catalog_service.get_product(session, variant.product_id)
-        price = await current_price(
-            session,
-            item.variant_id,
-            market,
-            item.source_kind,
-            item.source_id,
-            field=f"items.{index}.variant_id",
+        price = (
+            item.held.unit_price
+            if item.held is not None
+            else await current_price(
+                session,
+                item.variant_id,
+                market,
+                item.source_kind,
+                item.source_id,
+                field=f"items.{index}.variant_id",
+            )
         )
         stock = {
             w.warehouse.id: w.warehouse
             for w in await catalog_service.warehouses_with_stock(session, item.variant_id)
         }
+        if item.held is not None:
+            reservation = await inventory.get_reservation(session, item.held.reservation_id)
+            warehouse = await inventory.get_warehouse(session, reservation.warehouse_id)
+            stock[warehouse.id] = warehouse
         try:
-            reservation = await catalog_service.reserve(
-                session,
-                item.variant_id,
-                None,
-                item.quantity,
-                holder=holder,
-                expires_at=expires_at,
-                actor=actor,
-                prefer_country=destination,
+            reservation = (
+                reservation
+                if item.held is not None
+                else await catalog_service.reserve(
+                    session,
+                    item.variant_id,
+                    None,
+                    item.quantity,
+                    holder=holder,
+                    expires_at=expires_at,
+                    actor=actor,
+                    prefer_country=destination,
+                )
             )
         except InsufficientStock as exc:
             raise OutOfStock(
@@ -507,7 +534,7 @@ async def create_checkout(
     currency = market_info(market).currency
     now = utcnow()
     checkout_id = new_id()
-    expires_at = now + policy.hold()
+    expires_at = min([now + policy.hold(), *(i.held.expires_at for i in items if i.held)])
     lines = await _resolve_items(
         session,
         items,
@@ -798,6 +825,9 @@ async def check_still_valid(
     ensure_open(checkout)
     changes: list[dict[str, Any]] = []
     for line in await lines_of(session, checkout.id):
+        reservation = await inventory.get_reservation(session, line.reservation_id)
+        if reservation.holder.startswith(FLASH_SALE_HOLD):
+            continue  # the deal price was won in a flash sale and holds until its deadline
         try:
             price = await current_price(
                 session, line.variant_id, checkout.market, line.source_kind, line.source_id

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from liveloop.catalog import inventory
 from liveloop.catalog import service as catalog_service
 from liveloop.catalog.errors import InsufficientStock, ReservationNotActive
+from liveloop.catalog.models import ReservationStatus
 from liveloop.kit.db import after_commit, on_rollback, utcnow
 from liveloop.kit.errors import LiveloopError, field_error
 from liveloop.kit.money import Money
@@ -105,6 +106,13 @@ def describe(sale: FlashSale, now: datetime) -> dict[str, Any]:
         "ends_at": sale.ends_at.isoformat(),
         "state": state_of(sale, now).value,
     }
+
+
+@dataclass(frozen=True)
+class HeldClaim:
+    reservation_id: uuid.UUID
+    unit_price: Money
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -430,6 +438,33 @@ class FlashSaleDesk:
             raise ClaimNotFound("No such claim.")
         return claim
 
+    async def claim_for_checkout(
+        self,
+        session: AsyncSession,
+        claim_id: uuid.UUID,
+        *,
+        buyer_id: uuid.UUID,
+        variant_id: uuid.UUID,
+        quantity: int,
+        market: str,
+    ) -> HeldClaim:
+        """What a checkout takes over from a won claim: its reservation, deal price, deadline."""
+        claim = await self.get_claim(session, claim_id, buyer_id)
+        sale = await self.get(session, claim.sale_id)
+        if claim.status is not ClaimStatus.held or claim.expires_at <= utcnow():
+            raise ClaimNotFound("This flash-sale win has lapsed.", code="flash_sale_claim_lapsed")
+        if sale.variant_id != variant_id or claim.quantity != quantity or claim.market != market:
+            raise InvalidFlashSale(
+                "The checkout does not match the flash-sale win.",
+                errors=[field_error("flash_claim_id", "another item or quantity", code="mismatch")],
+            )
+        listed = await catalog_service.price_of(session, variant_id, market)
+        return HeldClaim(
+            reservation_id=claim.reservation_id,
+            unit_price=Money(int(sale.deal_prices[listed.currency]), listed.currency),
+            expires_at=claim.expires_at,
+        )
+
     async def mark_paid(self, session: AsyncSession, claim_id: uuid.UUID) -> None:
         """The buyer paid for the claim (checkout converts its reservation itself)."""
         await session.execute(
@@ -456,6 +491,10 @@ class FlashSaleDesk:
         )
         returned: list[tuple[uuid.UUID, uuid.UUID, int]] = []
         for claim in due:
+            reservation = await inventory.get_reservation(session, claim.reservation_id)
+            if reservation.status in (ReservationStatus.converted, ReservationStatus.shipped):
+                await self.mark_paid(session, claim.id)  # bought through a checkout in time
+                continue
             won = await session.execute(
                 update(FlashSaleClaim)
                 .where(FlashSaleClaim.id == claim.id, FlashSaleClaim.status == ClaimStatus.held)
