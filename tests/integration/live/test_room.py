@@ -47,7 +47,8 @@ async def test_snapshot_and_pin_broadcast(
     [event] = await _received(sub)
     assert event["type"] == "pin"
     assert event["data"]["product_id"] == room.product
-    assert 8000 <= event["media_time_ms"] < 9000
+    assert event["media_time_ms"] == pinned.json()["media_time_ms"]
+    assert event["media_time_ms"] >= 8000
     sub.close("left")
 
     snapshot = (await client.get(f"{room.url}/snapshot")).json()

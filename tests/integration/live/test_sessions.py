@@ -159,7 +159,11 @@ async def test_bag_pins_and_replay(
     with clock.travel(timedelta(seconds=42)):
         pin = await client.post(f"{url}/pins", json={"product_id": product}, headers=host.headers)
     assert pin.status_code == 201
-    assert 42_000 <= pin.json()["media_time_ms"] < 43_000
+    started_at = datetime.fromisoformat(started.json()["started_at"])
+    pinned_at = datetime.fromisoformat(pin.json()["pinned_at"])
+    # the media time is the stream's clock at the pin: exactly the time since it went live
+    assert pin.json()["media_time_ms"] == int((pinned_at - started_at).total_seconds() * 1000)
+    assert pin.json()["media_time_ms"] >= 42_000
 
     moderator = await make_user()
     await client.post(
@@ -180,7 +184,7 @@ async def test_bag_pins_and_replay(
     after = await client.get(f"{url}/bag")
     assert [i["product_id"] for i in after.json()] == [product]
     pins = (await client.get(f"{url}/pins")).json()
-    assert [(p["product_id"], p["media_time_ms"] // 1000) for p in pins] == [(product, 42)]
+    assert [(p["product_id"], p["media_time_ms"]) for p in pins] == [(product, pin.json()["media_time_ms"])]
     assert pins[0]["unpinned_at"] is not None
 
 
