@@ -33,7 +33,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         env=os.environ.copy(),
-        timeout=120,
+        timeout=400,
     )
 
 
