@@ -239,6 +239,26 @@ def _print_import_errors(errors: list[dict[str, object]], shown: int = 20) -> No
         err.print(f"… and {len(errors) - shown} more (use --report FILE for all of them)")
 
 
+def _demo_room_id() -> str | None:
+    """The demo live room, if the demo data is there (best effort: only for the banner)."""
+    from liveloop.kit.db import create_engine, create_sessionmaker
+    from liveloop.live.demo import demo_session
+
+    async def find() -> str | None:
+        engine = create_engine(get_settings().database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                live = await demo_session(session)
+                return str(live.id) if live is not None else None
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(find())
+    except Exception:
+        return None
+
+
 def print_banner(host: str, port: int) -> None:
     from liveloop.kit.settings import Environment
     from liveloop.web.demo_accounts import DEMO_LOGINS
@@ -248,8 +268,13 @@ def print_banner(host: str, port: int) -> None:
     table = Table(title="liveloop is starting", show_header=False, title_justify="left")
     table.add_column(style="bold")
     table.add_column()
+    pages = [("Home", "/")]
+    room = _demo_room_id()
+    if room is not None:
+        pages += [("Demo live room", f"/live/{room}"), ("Its host console", f"/live/{room}/host")]
+    pages += [("Sandbox payments", "/paysim/")]
     for label, path in [
-        ("Home", "/"),
+        *pages,
         ("API docs", "/docs"),
         ("OpenAPI", "/openapi.json"),
         ("Health", "/healthz"),

@@ -13,11 +13,17 @@ from pydantic import ValidationError
 from liveloop.accounts.auth import SESSION_COOKIE, Public
 from liveloop.accounts.schemas import SignUp
 from liveloop.accounts.service import Principal
+from liveloop.catalog import search as catalog_search
 from liveloop.kit.deps import AppContainer, DbSession
 from liveloop.kit.errors import LiveloopError
 from liveloop.kit.http import client_address
+from liveloop.kit.money import Money
+from liveloop.kit.pagination import PageParams
 from liveloop.kit.settings import Environment
+from liveloop.live.schedule import in_zone
 from liveloop.web import demo_accounts
+
+MARKETS = ["GB", "US", "DE", "FR", "IT", "ES", "NL", "SG", "MY", "TH", "VN", "PH", "ID"]
 
 HERE = Path(__file__).parent
 STATIC_DIR = HERE / "static"
@@ -89,12 +95,44 @@ def _set_session_cookie(response: Response, request: Request, token: str, max_ag
 
 
 @router.get("/", response_class=HTMLResponse)
-async def home(request: Request, principal: Public, container: AppContainer) -> HTMLResponse:
+async def home(
+    request: Request, principal: Public, session: DbSession, container: AppContainer
+) -> HTMLResponse:
+    """Live now, starting soon (in the viewer's time zone), and what is on sale in their market."""
     show_demo = container.settings.env is not Environment.production
+    market = viewer_market(request, principal, MARKETS)
+    zone = principal.time_zone if principal else "UTC"
+    locale = principal.locale if principal else "en_GB"
+    sessions = await container.live.list_for_discovery(session, market=market, limit=12)
+    rooms = [
+        {
+            "live": s,
+            "starts": in_zone(s.scheduled_start, zone, locale),
+        }
+        for s in sessions
+    ]
+    found = await catalog_search.search(
+        session, market, catalog_search.SearchFilters(), PageParams(limit=8)
+    )
+    products = [
+        {
+            "id": hit.product.id,
+            "title": hit.product.title,
+            "shop": hit.shop.display_name,
+            "price": Money(hit.listing.price, hit.listing.currency).format(locale),
+            "ships_from": hit.ships_from,
+        }
+        for hit in found.hits
+    ]
     return render(
         request,
         "home.html",
         principal,
+        market=market,
+        markets=MARKETS,
+        live_now=[r for r in rooms if r["live"].state.value == "live"],
+        soon=[r for r in rooms if r["live"].state.value == "scheduled"],
+        products=products,
         demo_logins=demo_accounts.DEMO_LOGINS if show_demo else [],
     )
 
