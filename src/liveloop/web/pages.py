@@ -104,11 +104,8 @@ async def home(
     zone = principal.time_zone if principal else "UTC"
     locale = principal.locale if principal else "en_GB"
     sessions = await container.live.list_for_discovery(session, market=market, limit=12)
-    rooms = [
-        {
-            "live": s,
-            "starts": in_zone(s.scheduled_start, zone, locale),
-        }
+    rooms: list[dict[str, Any]] = [
+        {"live": s, "state": s.state.value, "starts": in_zone(s.scheduled_start, zone, locale)}
         for s in sessions
     ]
     found = await catalog_search.search(
@@ -130,8 +127,8 @@ async def home(
         principal,
         market=market,
         markets=MARKETS,
-        live_now=[r for r in rooms if r["live"].state.value == "live"],
-        soon=[r for r in rooms if r["live"].state.value == "scheduled"],
+        live_now=[r for r in rooms if r["state"] == "live"],
+        soon=[r for r in rooms if r["state"] == "scheduled"],
         products=products,
         demo_logins=demo_accounts.DEMO_LOGINS if show_demo else [],
     )
