@@ -29,7 +29,7 @@ from liveloop.moderation import endpoints as moderation_endpoints
 from liveloop.payments import endpoints as payments_endpoints
 from liveloop.payments.config import attach_embedded_paysim
 from liveloop.orders import endpoints as orders_endpoints
-from liveloop.web import live_pages, pages
+from liveloop.web import live_pages, orders_pages, pages
 
 UPLOAD_LIMITS = {"catalog_import": 50 * 1024 * 1024}
 
@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(orders_endpoints.router)
     app.include_router(ledger_endpoints.router)
     app.include_router(live_pages.router)
+    app.include_router(orders_pages.router)
     app.include_router(pages.router)
     if the_container.paysim is not None:
         attach_embedded_paysim(app, the_container.paysim)  # the sandbox card processor, /paysim

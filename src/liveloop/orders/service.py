@@ -206,6 +206,32 @@ async def orders_of_checkout(session: AsyncSession, checkout_id: uuid.UUID) -> l
     )
 
 
+async def recent_orders_of_buyer(
+    session: AsyncSession, buyer_id: uuid.UUID, limit: int = 50
+) -> list[Order]:
+    """A buyer's latest orders, newest first (for their orders page)."""
+    rows = await session.scalars(
+        select(Order)
+        .where(Order.buyer_id == buyer_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def recent_orders_of_shop(
+    session: AsyncSession, shop_id: uuid.UUID, limit: int = 100
+) -> list[Order]:
+    """A shop's latest orders, newest first (for the seller centre)."""
+    rows = await session.scalars(
+        select(Order)
+        .where(Order.shop_id == shop_id)
+        .order_by(Order.created_at.desc(), Order.id.desc())
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
 async def get_order(session: AsyncSession, order_id: uuid.UUID) -> Order:
     order = await session.get(Order, order_id)
     if order is None:

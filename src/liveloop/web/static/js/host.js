@@ -53,14 +53,32 @@ function renderBag() {
     if (here) {
       for (const v of here.variants) {
         const option = document.createElement("option");
-        option.value = `${product.product_id}|${v.variant_id}|${here.currency}`;
+        option.value = `${product.product_id}|${v.variant_id}`;
         option.textContent = `${product.title} · ${v.label} (${v.available} in stock)`;
         flashSelect.appendChild(option);
       }
     }
   });
-  const first = flashSelect.value.split("|")[2];
-  if (first) $("f-currency").textContent = first;
+  showDealPrices();
+}
+
+// The deal price in every market the product is sold in, from one discount.
+function dealPrices() {
+  const [productId, variantId] = $("f-product").value.split("|");
+  const product = snapshot.bag.find((p) => p.product_id === productId);
+  const off = Number($("f-discount").value || 0);
+  const prices = {};
+  for (const here of Object.values((product && product.markets) || {})) {
+    const variant = here.variants.find((v) => v.variant_id === variantId);
+    if (variant) prices[variant.currency] = Math.max(1, Math.round((variant.price * (100 - off)) / 100));
+  }
+  return { productId, variantId, prices };
+}
+
+function showDealPrices() {
+  if (!snapshot || !$("f-product").value) return;
+  const { prices } = dealPrices();
+  $("f-prices").textContent = "Deal: " + Object.entries(prices).map(([c, a]) => money(a, c, locale)).join(" · ");
 }
 
 async function togglePin(product, isPinned) {
@@ -105,24 +123,21 @@ $("bag-add").addEventListener("submit", async (event) => {
   } catch (e) { fail(e); }
 });
 
-$("f-product").addEventListener("change", () => {
-  $("f-currency").textContent = $("f-product").value.split("|")[2] || "";
-});
+$("f-product").addEventListener("change", showDealPrices);
+$("f-discount").addEventListener("input", showDealPrices);
 
 $("flash-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
-  const [productId, variantId, currency] = $("f-product").value.split("|");
-  const digits = new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
-  const price = Math.round(Number($("f-price").value) * 10 ** digits);
+  const { productId, variantId, prices } = dealPrices();
   $("flash-error").textContent = "";
   try {
     const sale = await api("POST", `${base}/flash-sales`, {
-      product_id: productId, variant_id: variantId, deal_prices: { [currency]: price },
+      product_id: productId, variant_id: variantId, deal_prices: prices,
       quantity: Number($("f-qty").value), per_buyer_cap: Number($("f-cap").value),
       countdown_seconds: Number($("f-countdown").value), duration_minutes: Number($("f-duration").value),
     });
-    $("flash-status").textContent = `Counting down: ${sale.quantity} at ${money(price, currency, locale)}.`;
+    $("flash-status").textContent = `Counting down: ${sale.quantity} at ${Object.entries(sale.deal_prices).map(([c, a]) => money(a, c, locale)).join(" · ")}.`;
   } catch (e) {
     $("flash-error").textContent = e instanceof ApiError ? showFieldErrors(form, e.problem) : String(e);
   }
