@@ -309,18 +309,20 @@ def serve(
 
     from liveloop.kit.logging import configure_logging
 
-    # nginx calls back to this server, and links should name it: follow --port unless configured.
-    os.environ.setdefault("LIVELOOP_MEDIA_CALLBACK_URL", f"http://127.0.0.1:{port}")
-    if "LIVELOOP_PUBLIC_BASE_URL" not in os.environ:
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        os.environ["LIVELOOP_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
-        get_settings.cache_clear()
     settings = get_settings()
     if workers > 1 and (settings.is_sqlite or not settings.redis_url):
         fail(
             "several workers share state through PostgreSQL and Redis: "
             "set LIVELOOP_DATABASE_URL and LIVELOOP_REDIS_URL"
         )
+    # nginx calls back to this server, and links should name it: follow --port unless
+    # configured. The environment carries it to uvicorn's worker processes too.
+    os.environ.setdefault("LIVELOOP_MEDIA_CALLBACK_URL", f"http://127.0.0.1:{port}")
+    if "LIVELOOP_PUBLIC_BASE_URL" not in os.environ:
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        os.environ["LIVELOOP_PUBLIC_BASE_URL"] = f"http://{shown}:{port}"
+        get_settings.cache_clear()
+        settings = get_settings()
     _prepare_var()
     configure_logging(settings.log_level, json=settings.log_json)
     print_banner(host, port)
