@@ -28,6 +28,7 @@ from liveloop.kit.storage import LocalMediaStorage, MediaStorage
 from liveloop.payments.config import PaymentsSettings, build_embedded_paysim, build_provider
 from liveloop.payments.paysim_app import paysim_of
 from liveloop.payments.service import Payments
+from liveloop.live import events_handlers as live_events
 from liveloop.live.service import Live
 from liveloop.live.video import LiveSessionsForMedia
 from liveloop.media.service import Media
@@ -83,6 +84,7 @@ def register_event_handlers(bus: outbox.EventBus, container: Container) -> None:
     """Each context hangs its reactions to other contexts' events here."""
     checkout_flows.register(bus, container)
     creators_events.register(bus, container)
+    live_events.register(bus, container)
 
 
 def bootstrap(

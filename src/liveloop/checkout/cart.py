@@ -26,6 +26,7 @@ from liveloop.checkout.errors import (
 )
 from liveloop.checkout.models import Cart, CartLine, CartStatus, SourceKind
 from liveloop.checkout.pricing import current_price
+from liveloop.kit import outbox
 from liveloop.kit.errors import field_error
 from liveloop.kit.money import Money
 
@@ -116,6 +117,11 @@ async def _check_stock(
         )
 
 
+CART_LINE_ADDED = "checkout.cart_line_added"
+"""Payload: `cart_id`, `buyer` (user id, or `cart:<id>` for a guest), `variant_id`,
+`product_id`, `quantity`, `source_kind`, `source_id` (for the live room's add-to-cart count)."""
+
+
 async def add_line(
     session: AsyncSession,
     cart: Cart,
@@ -142,6 +148,21 @@ async def add_line(
     price = await current_price(session, variant_id, cart.market, source_kind, source_id)
     total = quantity + (existing.quantity if existing else 0)
     await _check_stock(session, variant_id, total, "quantity")
+    outbox.record(
+        session,
+        CART_LINE_ADDED,
+        aggregate_type="cart",
+        aggregate_id=cart.id,
+        payload={
+            "cart_id": cart.id,
+            "buyer": str(cart.user_id) if cart.user_id else f"cart:{cart.id}",
+            "variant_id": variant_id,
+            "product_id": variant.product_id,
+            "quantity": quantity,
+            "source_kind": source_kind.value,
+            "source_id": source_id,
+        },
+    )
     if existing is not None:
         existing.quantity = total
         existing.unit_price = price.amount

@@ -20,7 +20,7 @@ from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, eve
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from liveloop.kit.db import Base, utcnow
+from liveloop.kit.db import Base, commit, utcnow
 
 log = logging.getLogger("liveloop.outbox")
 
@@ -240,7 +240,7 @@ class Dispatcher:
                 async with self._sessionmaker() as session:
                     await handler(session, envelope)
                     session.add(OutboxDelivery(event_id=row.id, handler=name))
-                    await session.commit()
+                    await commit(session)  # and then the handler's after-commit work
             except Exception as exc:
                 log.warning(
                     "event handler failed",
