@@ -84,6 +84,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(catalog_endpoints.router)
     app.include_router(catalog_endpoints.admin_router)
     app.include_router(live_endpoints.router)
+    app.include_router(live_endpoints.sets_router)
     app.include_router(media_endpoints.router)
     app.include_router(creators_endpoints.router)
     app.include_router(logistics_endpoints.router)

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response, WebSocket, status
 
-from liveloop.accounts.auth import Public, SignedIn, principal_for_websocket
+from liveloop.accounts.auth import Public, ShopStaff, SignedIn, principal_for_websocket
 from liveloop.accounts.service import Principal
 from liveloop.kit.db import commit, rollback, utcnow
 from liveloop.kit.deps import AppContainer, DbSession
@@ -20,6 +20,7 @@ from liveloop.live.models import LiveSession, SanctionKind
 from liveloop.live.schedule import in_zone
 from liveloop.live.schemas import (
     BagAdd,
+    BagFromSet,
     BagItemOut,
     BagOrder,
     ChatCreate,
@@ -32,6 +33,8 @@ from liveloop.live.schemas import (
     ModeratorAdd,
     PinCreate,
     PinOut,
+    ProductSetCreate,
+    ProductSetOut,
     SanctionCreate,
     SessionCreate,
     SessionOut,
@@ -544,3 +547,48 @@ async def live_numbers(
         viewers_unique=stats.unique,
     )
     return numbers
+
+
+# -- product sets ---------------------------------------------------------------------------------
+
+sets_router = APIRouter(prefix="/api/v1/shops/{shop_id}/product-sets", tags=["live"])
+
+
+@sets_router.post("", status_code=status.HTTP_201_CREATED, response_model=ProductSetOut)
+async def create_product_set(
+    shop_id: uuid.UUID,
+    body: ProductSetCreate,
+    principal: ShopStaff,
+    session: DbSession,
+    container: AppContainer,
+) -> ProductSetOut:
+    """A reusable list of the shop's products to put in a stream's bag in one go."""
+    made = await container.live.create_product_set(
+        session, shop_id, principal, name=body.name, product_ids=body.product_ids
+    )
+    return ProductSetOut.model_validate(made)
+
+
+@sets_router.get("", response_model=list[ProductSetOut])
+async def list_product_sets(
+    shop_id: uuid.UUID, _: ShopStaff, session: DbSession, container: AppContainer
+) -> list[ProductSetOut]:
+    return [
+        ProductSetOut.model_validate(s) for s in await container.live.product_sets(session, shop_id)
+    ]
+
+
+@router.post(
+    "/{session_id}/bag/from-set",
+    status_code=status.HTTP_201_CREATED,
+    response_model=list[BagItemOut],
+)
+async def add_set_to_bag(
+    session_id: uuid.UUID,
+    body: BagFromSet,
+    principal: SignedIn,
+    session: DbSession,
+    container: AppContainer,
+) -> list[BagItemOut]:
+    await container.live.add_set_to_bag(session, session_id, principal, body.set_id)
+    return [BagItemOut.model_validate(i) for i in await container.live.bag(session, session_id)]

@@ -179,3 +179,25 @@ class TapCreate(BaseModel):
     viewer_key: str | None = Field(
         default=None, max_length=64, description="An anonymous viewer's stable id."
     )
+
+
+class ProductSetCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=100)
+    product_ids: list[uuid.UUID] = Field(min_length=1, max_length=100)
+
+
+class ProductSetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    shop_id: uuid.UUID
+    name: str
+    product_ids: list[uuid.UUID]
+
+
+class BagFromSet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    set_id: uuid.UUID

@@ -44,6 +44,7 @@ from liveloop.live.models import (
     LiveSessionModerator,
     LiveSessionShop,
     Pin,
+    ProductSet,
     RoomActivity,
     RoomSanction,
     SanctionKind,
@@ -408,6 +409,58 @@ class Live:
             {"product_ids": [str(p) for p in product_ids], "change": "reordered"},
         )
         return await repo.list_bag(session, live.id)
+
+    async def create_product_set(
+        self,
+        session: AsyncSession,
+        shop_id: uuid.UUID,
+        principal: Principal,
+        *,
+        name: str,
+        product_ids: Sequence[uuid.UUID],
+    ) -> ProductSet:
+        """A reusable list of the shop's products, prepared before streams."""
+        for product_id in dict.fromkeys(product_ids):
+            product = await catalog_service.get_product(session, product_id)
+            if product.shop_id != shop_id:
+                raise NotInBag(
+                    "Product sets hold the shop's own products.",
+                    errors=[field_error("product_ids", str(product_id), code="foreign_shop")],
+                )
+        product_set = ProductSet(
+            shop_id=shop_id,
+            name=name,
+            product_ids=[str(p) for p in dict.fromkeys(product_ids)],
+            created_by=principal.user_id,
+        )
+        session.add(product_set)
+        await session.flush()
+        return product_set
+
+    async def product_sets(self, session: AsyncSession, shop_id: uuid.UUID) -> list[ProductSet]:
+        rows = await session.scalars(
+            select(ProductSet).where(ProductSet.shop_id == shop_id).order_by(ProductSet.name)
+        )
+        return list(rows.all())
+
+    async def add_set_to_bag(
+        self,
+        session: AsyncSession,
+        session_id: uuid.UUID,
+        principal: Principal,
+        set_id: uuid.UUID,
+    ) -> list[BagItem]:
+        product_set = await session.get(ProductSet, set_id)
+        shops = await repo.shop_ids_of(session, session_id)
+        if product_set is None or product_set.shop_id not in shops:
+            raise NotInBag(
+                "No such product set for this session's shops.",
+                status=404,
+                code="product_set_not_found",
+            )
+        return await self.add_to_bag(
+            session, session_id, principal, [uuid.UUID(p) for p in product_set.product_ids]
+        )
 
     async def bag(self, session: AsyncSession, session_id: uuid.UUID) -> list[BagItem]:
         live = await self.get(session, session_id)

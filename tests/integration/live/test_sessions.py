@@ -216,3 +216,31 @@ async def test_bag_reorder_and_remove(
     assert_problem(partial, 422, "product_not_in_bag")
     assert (await client.delete(f"{url}/bag/{a}", headers=host.headers)).status_code == 204
     assert [i["product_id"] for i in (await client.get(f"{url}/bag")).json()] == [b]
+
+
+async def test_product_sets_fill_the_bag_in_one_go(
+    client: httpx.AsyncClient, sessionmaker: async_sessionmaker[AsyncSession], make_user: MakeUser
+) -> None:
+    stocked, host = await _shop(sessionmaker, make_user)
+    async with sessionmaker() as session:
+        other = await make_stocked(session)
+        await session.commit()
+    sets = f"/api/v1/shops/{stocked.shop.id}/product-sets"
+    foreign = await client.post(
+        sets, json={"name": "Mixed", "product_ids": [str(other.product.id)]}, headers=host.headers
+    )
+    assert_problem(foreign, 422, "product_not_in_bag")
+    made = await client.post(
+        sets, json={"name": "Best sellers", "product_ids": [str(stocked.product.id)]}, headers=host.headers
+    )
+    assert made.status_code == 201, made.text
+    assert [s["name"] for s in (await client.get(sets, headers=host.headers)).json()] == ["Best sellers"]
+    stranger = await make_user()
+    assert_problem(await client.get(sets, headers=stranger.headers), 404, "shop_not_found")
+
+    live = await _schedule(client, host, stocked)
+    url = f"/api/v1/live-sessions/{live['id']}/bag/from-set"
+    bag = await client.post(url, json={"set_id": made.json()["id"]}, headers=host.headers)
+    assert [i["product_id"] for i in bag.json()] == [str(stocked.product.id)]
+    missing = await client.post(url, json={"set_id": live["id"]}, headers=host.headers)
+    assert_problem(missing, 404, "product_set_not_found")
