@@ -206,6 +206,7 @@ async def container(
     yield container
     for task in list(container._tasks):
         task.cancel()
+    await container.rooms.close()  # a Redis-backed hub's reader task must not outlive the test
 
 
 @pytest.fixture

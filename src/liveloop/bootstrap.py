@@ -22,7 +22,7 @@ from liveloop.creators.ports import CreatorsPorts, LocalOutboxSender, MediaVideo
 from liveloop.kit import outbox, pagination
 from liveloop.kit.db import create_engine, create_sessionmaker
 from liveloop.kit.ratelimit import RateLimiter
-from liveloop.kit.realtime import RoomHub, create_hub
+from liveloop.kit.realtime import RealtimeConfig, RoomHub, create_hub
 from liveloop.kit.settings import Settings
 from liveloop.kit.storage import LocalMediaStorage, MediaStorage
 from liveloop.payments.config import PaymentsSettings, build_embedded_paysim, build_provider
@@ -99,12 +99,23 @@ def bootstrap(
         engine = create_engine(settings.database_url)
         sessionmaker = create_sessionmaker(engine)
     if redis is None and settings.redis_url:
-        redis = Redis.from_url(settings.redis_url)
+        # Bursts (thousands joining a room, a flash-sale rush) must not hit redis-py's default
+        # of 100 connections, which raises when exhausted.
+        redis = Redis.from_url(settings.redis_url, max_connections=1000)
     secret_key = settings.resolved_secret_key()
     pagination.configure(secret_key)
     limiter = RateLimiter(settings.redis_url)
     bus = outbox.EventBus()
-    rooms = create_hub(redis)
+    rooms = create_hub(
+        redis,
+        RealtimeConfig(
+            max_connections=settings.realtime_max_connections,
+            max_room_connections=settings.realtime_max_room_connections,
+            replay_size=settings.realtime_replay_size,
+            send_queue=settings.realtime_send_queue,
+            viewers_interval=settings.realtime_viewers_interval,
+        ),
+    )
     storage = LocalMediaStorage(settings.media_dir)
     payments_settings = payments_settings or PaymentsSettings()
     paysim = (

@@ -347,6 +347,11 @@ def serve(
             reload=reload,
             log_config=None,
             proxy_headers=True,
+            # Broadcasts are encoded once for every socket: per-message compression would undo
+            # that, and a small frame limit refuses oversized client frames early.
+            ws="websockets-sansio",
+            ws_per_message_deflate=False,
+            ws_max_size=65_536,
         )
     finally:
         if media_server is not None:

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     session_ttl_hours: int = Field(default=24 * 30, ge=1)
     login_attempts_per_account: str = "5/minute"
     login_attempts_per_address: str = "30/minute"
+    realtime_max_connections: int = Field(default=20_000, ge=1)
+    realtime_max_room_connections: int = Field(default=20_000, ge=1)
+    realtime_replay_size: int = Field(default=512, ge=16)
+    realtime_send_queue: int = Field(default=256, ge=8)
+    realtime_viewers_interval: float = Field(default=5.0, gt=0)
     demo_host: bool = False
     """Run the demo host who pins products and starts flash sales in the demo room (`make run`)."""
     outbox_in_process: bool | None = None

@@ -31,7 +31,10 @@ Joining (the endpoints)::
         await serve_websocket(websocket, hub, room_id, viewer_id=...,
                               snapshot_provider=build_snapshot, on_client_message=handle)
 
-`serve_sse(request, hub, room_id, ...)` returns the same channel as `text/event-stream`.
+`serve_sse(request, hub, room_id, ...)` returns the same channel as `text/event-stream`
+(`id:` is the sequence number; a comment line every `sse_heartbeat` seconds); it commits and
+releases the request's database session before streaming. A join that fails (the snapshot
+provider raised) sends an `unavailable` error event and closes 1011 (SSE: 503).
 A join first registers the viewer, then reads the room's sequence, then builds the snapshot
 with the caller's `snapshot_provider(room_id) -> dict`, and sends
 `{"type": "snapshot", "seq": n, "room": ..., "at": ..., "data": {...}}` followed by every
@@ -42,13 +45,17 @@ receives the events after n, then the live stream; too old, a fresh snapshot; n 
 room, `{"type": "error", "code": "resume_from_future", ...}` and a fresh snapshot.
 
 Protection: each client has a bounded queue (`send_queue`); a client that cannot keep up is
-dropped (close 4000 `slow_consumer`; it reconnects with its last seq) and never holds up the
-publisher. `max_connections` per process and `max_room_connections` per room refuse joins with
+dropped (close 4000 `slow_consumer` when the close frame still gets through, otherwise the
+socket is just dropped; it reconnects with its last seq) and never holds up the publisher.
+`max_connections` per process and `max_room_connections` per room refuse joins with
 an error event (`server_full` / `room_full`) and close 1013 (SSE: 503). A client frame must
 be a JSON object with a string `type` of at most `max_frame_bytes`: a malformed one gets a
 `malformed_message` error event, an oversized one `message_too_large` and close 1009;
 `{"type": "ping"}` gets `{"type": "pong"}`. A Redis reader that finds a hole in a stream
 closes that room's local sockets with 4001 `resync`.
+
+Removing a viewer (moderation): `for sub in hub.subscriptions(room): sub.close("blocked",
+code=4003)` ends that socket with the given close code.
 
 Viewer counts: every `viewers_interval` seconds each process reports its count per room
 (Redis: a hash of per-process counts that expire) and a `viewers` event `{"now": total}` is

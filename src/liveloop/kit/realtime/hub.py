@@ -211,8 +211,10 @@ class Subscription:
         "_joining",
         "_limit",
         "_pending",
+        "_pending_limit",
         "_sender",
         "_waiter",
+        "close_code",
         "closed_reason",
         "initial",
         "last_seq",
@@ -220,7 +222,14 @@ class Subscription:
         "viewer_id",
     )
 
-    def __init__(self, hub: RoomHub, room_id: str, viewer_id: str | None, limit: int) -> None:
+    def __init__(
+        self,
+        hub: RoomHub,
+        room_id: str,
+        viewer_id: str | None,
+        limit: int,
+        pending_limit: int,
+    ) -> None:
         self._hub = hub
         self.room_id = room_id
         self.viewer_id = viewer_id
@@ -228,7 +237,11 @@ class Subscription:
         """What to send before the live stream: an error, a snapshot, or the missed events."""
         self.last_seq = 0
         self.closed_reason: str | None = None
+        self.close_code: int | None = None
+        """The WebSocket close code chosen by whoever ended the subscription, if any."""
         self._limit = limit
+        # While joining, events wait behind the snapshot; a busy room may send a burst then.
+        self._pending_limit = pending_limit
         self._joining = True
         self._pending: list[Message] = []
         self._backlog: deque[Message] = deque()
@@ -251,7 +264,7 @@ class Subscription:
             return
         if self._joining:
             self._pending.append(message)
-            if len(self._pending) > self._limit:
+            if len(self._pending) > self._pending_limit:
                 self.close(SLOW_CONSUMER)
             return
         seq = message.seq
@@ -371,11 +384,13 @@ class Subscription:
         """The reason the subscription ended, once it has."""
         return await asyncio.shield(self._done)
 
-    def close(self, reason: str) -> None:
-        """End the subscription and leave the room; idempotent."""
+    def close(self, reason: str, *, code: int | None = None) -> None:
+        """End the subscription and leave the room; idempotent. `code` is the WebSocket close
+        code the client gets (default: by reason, e.g. 4000 for a slow consumer, else 1000)."""
         if self.closed_reason is not None:
             return
         self.closed_reason = reason
+        self.close_code = code
         self._hub._remove(self)
         self._backlog.clear()
         self._pending.clear()
@@ -398,7 +413,12 @@ class Backend(Protocol):
 
     async def publish(self, room_id: str, tail: str) -> int: ...
 
-    async def current_seq(self, room_id: str) -> int: ...
+    async def current_seq(self, room_id: str) -> int:
+        """The last sequence number this process has handed to the room's subscribers (the
+        room is watched): a joiner's snapshot is taken at this point."""
+
+    async def latest_seq(self, room_id: str) -> int:
+        """The last sequence number assigned in the room, on any process."""
 
     async def replay(self, room_id: str, after_seq: int, current: int) -> list[Message] | None:
         """Events after `after_seq` (at most `current`, which the caller read just before),
@@ -436,10 +456,11 @@ class _Room:
         self._members = None
 
     def discard(self, sub: Subscription) -> bool:
-        if self.subs.pop(sub, 0) is None:
-            self._members = None
-            return True
-        return False
+        if sub not in self.subs:
+            return False
+        del self.subs[sub]
+        self._members = None
+        return True
 
 
 class RoomHub:
@@ -562,7 +583,9 @@ class RoomHub:
         if room is not None and len(room.subs) >= config.max_room_connections:
             raise CapacityExceeded("room_full", "This room is full; retry shortly.")
         viewer = str(viewer_id) if viewer_id is not None else None
-        sub = Subscription(self, room_key, viewer, config.send_queue)
+        sub = Subscription(
+            self, room_key, viewer, config.send_queue, config.send_queue + config.replay_size
+        )
         # Registered before the sequence is read: whatever is published from here on is
         # caught in the subscription's pending list, and the snapshot or replay covers the rest.
         if room is None:
@@ -575,13 +598,19 @@ class RoomHub:
             current = await self.backend.current_seq(room_key)
             initial: list[Message] = []
             if last_seq is not None and last_seq > current:
+                latest = await self.backend.latest_seq(room_key)
+                if last_seq <= latest:
+                    # The client saw events (on another process) that this one has not handed
+                    # out yet: they are on their way, and those after last_seq will follow.
+                    sub._start(last_seq, [])
+                    return sub
                 initial.append(
                     error_message(
                         "resume_from_future",
-                        f"Sequence {last_seq} is ahead of this room ({current}); "
+                        f"Sequence {last_seq} is ahead of this room ({latest}); "
                         "here is a fresh snapshot.",
                         last_seq=last_seq,
-                        current_seq=current,
+                        current_seq=latest,
                     )
                 )
             elif last_seq is not None:

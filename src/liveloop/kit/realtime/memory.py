@@ -59,6 +59,9 @@ class MemoryBackend:
         room = self._rooms.get(room_id)
         return room.seq if room is not None else 0
 
+    async def latest_seq(self, room_id: str) -> int:
+        return await self.current_seq(room_id)
+
     async def replay(self, room_id: str, after_seq: int, current: int) -> list[Message] | None:
         room = self._rooms.get(room_id)
         if room is None or after_seq >= room.seq:

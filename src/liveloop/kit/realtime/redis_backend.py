@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -90,6 +91,8 @@ class RedisBackend:
         self._wake_key = f"{self._prefix}:wake:{self._process}"
         self._wake_id = "0-0"
         self._positions: dict[str, int] = {}
+        self._recent: dict[str, deque[Message]] = {}
+        self._starting: dict[str, asyncio.Future[None]] = {}
         self._stream_rooms: dict[bytes, str] = {}
         self._pending_ids: dict[str, set[str]] = {}
         self._reported: set[str] = set()
@@ -137,12 +140,21 @@ class RedisBackend:
         return int(seq)
 
     async def current_seq(self, room_id: str) -> int:
+        # A watched room's delivery point is known here: a join costs no Redis round trip,
+        # which matters when thousands of viewers arrive at once.
+        position = self._positions.get(room_id)
+        return position if position is not None else await self.latest_seq(room_id)
+
+    async def latest_seq(self, room_id: str) -> int:
         raw = await self._redis.get(self._key(room_id, "seq"))
         return int(raw or 0)
 
     async def replay(self, room_id: str, after_seq: int, current: int) -> list[Message] | None:
         if after_seq >= current:
             return []
+        recent = self._recent.get(room_id)
+        if recent and recent[0].seq is not None and recent[0].seq <= after_seq + 1:
+            return [m for m in recent if m.seq is not None and after_seq < m.seq <= current]
         entries: Any = await self._redis.xrange(self._key(room_id, "log"), min=f"{after_seq + 1}-0")
         messages = [_message(entry_id, fields) for entry_id, fields in entries]
         if not messages or messages[0].seq != after_seq + 1:
@@ -152,12 +164,19 @@ class RedisBackend:
     async def watch(self, room_id: str) -> None:
         if room_id in self._positions:
             return
+        # Joins that arrive together for a new room share one start-up.
+        starting = self._starting.get(room_id)
+        if starting is None:
+            starting = self._starting[room_id] = asyncio.ensure_future(self._start_watch(room_id))
+            starting.add_done_callback(lambda _: self._starting.pop(room_id, None))
+        await asyncio.shield(starting)
+
+    async def _start_watch(self, room_id: str) -> None:
         raw = await self._redis.get(self._key(room_id, "seq"))
-        if room_id in self._positions:
-            return
         # Everything after the current sequence reaches the hub; a joiner reads the sequence
         # only after this, so nothing it needs is skipped.
         self._positions[room_id] = int(raw or 0)
+        self._recent[room_id] = deque(maxlen=self._config.replay_size)
         self._stream_rooms[self._key(room_id, "log").encode()] = room_id
         pipe = self._redis.pipeline(transaction=False)
         pipe.xadd(self._wake_key, {"w": "1"}, maxlen=1)
@@ -167,6 +186,7 @@ class RedisBackend:
     def unwatch(self, room_id: str) -> None:
         if self._positions.pop(room_id, None) is not None:
             self._stream_rooms.pop(self._key(room_id, "log").encode(), None)
+            self._recent.pop(room_id, None)
 
     async def _read_forever(self) -> None:
         failures = 0
@@ -212,6 +232,9 @@ class RedisBackend:
                 self._resync(room_id)
             last = seq
             self._positions[room_id] = seq
+            recent = self._recent.get(room_id)
+            if recent is not None:
+                recent.append(message)
             self._deliver(room_id, message)
 
     def note_viewer(self, room_id: str, viewer_id: str | None, local_count: int) -> None:

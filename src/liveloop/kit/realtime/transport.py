@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +29,7 @@ from liveloop.kit.realtime.hub import (
     CapacityExceeded,
     Message,
     RoomHub,
+    Sender,
     SnapshotProvider,
     Subscription,
     SubscriptionClosed,
@@ -41,6 +42,7 @@ log = logging.getLogger("liveloop.realtime")
 _CLOSE_CODES = {SLOW_CONSUMER: CLOSE_SLOW_CONSUMER, RESYNC: CLOSE_RESYNC, SHUTDOWN: 1001}
 _CLOSE_TIMEOUT = 1.0
 _PONG = Message(None, '{"type":"pong"}')
+_UNAVAILABLE = error_message("unavailable", "The live channel is unavailable; retry shortly.")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,13 +94,18 @@ async def serve_websocket(
         await websocket.send_text(error_message(exc.code, exc.detail).text)
         await websocket.close(CLOSE_OVERLOADED, exc.code)
         return
+    except Exception:
+        log.exception("realtime join failed", extra={"room": room_id})
+        await websocket.send_text(_UNAVAILABLE.text)
+        await websocket.close(1011, "unavailable")
+        return
     reader: asyncio.Task[tuple[int, str] | None] | None = None
     try:
         if problem is not None:
             await websocket.send_text(problem.text)
         for message in sub.initial:
             await websocket.send_text(message.text)
-        sub.attach(websocket.send_text)
+        sub.attach(_text_sender(websocket))
         reader = asyncio.get_running_loop().create_task(
             _read_frames(websocket, sub, on_client_message, hub.config.max_frame_bytes)
         )
@@ -106,10 +113,13 @@ async def serve_websocket(
         watched: set[asyncio.Future[Any]] = {reader, ended}
         await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
         if not reader.done():
-            # The hub ended the subscription (slow consumer, resync, shutdown).
+            # The hub ended the subscription (slow consumer, resync, shutdown, or the socket
+            # failed under a send, in which case there is nobody left to tell).
             reader.cancel()
             reason = ended.result()
-            await _close(websocket, _CLOSE_CODES.get(reason, 1011), reason)
+            if reason != LEFT:
+                code = sub.close_code or _CLOSE_CODES.get(reason, 1000)
+                await _close(websocket, code, reason)
             return
         outcome = reader.result()
         if outcome is not None:
@@ -123,6 +133,27 @@ async def serve_websocket(
         if reader is not None and not reader.done():
             reader.cancel()
         sub.close(LEFT)
+
+
+def _text_sender(websocket: WebSocket) -> Sender:
+    """Sends a text frame through the connection's ASGI `send` itself: a broadcast reaches
+    every socket through this, and skipping Starlette's per-call state checks measurably
+    shortens it. The handshake and the close still go through the WebSocket object."""
+    send = getattr(websocket, "_send", None)
+    if send is None:
+        return websocket.send_text
+
+    def send_text(text: str) -> Coroutine[Any, Any, None]:
+        sending = send({"type": "websocket.send", "text": text})
+        if asyncio.iscoroutine(sending):
+            return sending
+        return _awaited(sending)  # the hub steps coroutines; wrap any other awaitable
+
+    return send_text
+
+
+async def _awaited(awaitable: Awaitable[None]) -> None:
+    await awaitable
 
 
 async def _close(websocket: WebSocket, code: int, reason: str) -> None:
@@ -207,6 +238,11 @@ async def serve_sse(
         )
     except CapacityExceeded as exc:
         return problem_response(503, exc.code, exc.detail, headers={"Retry-After": "5"})
+    except Exception:
+        log.exception("realtime join failed", extra={"room": room_id})
+        return problem_response(
+            503, "unavailable", "The live channel is unavailable; retry shortly."
+        )
     try:
         db = getattr(request.state, "db", None)
         if isinstance(db, RequestDb):
