@@ -29,7 +29,9 @@ from liveloop.moderation import endpoints as moderation_endpoints
 from liveloop.payments import endpoints as payments_endpoints
 from liveloop.payments.config import attach_embedded_paysim
 from liveloop.orders import endpoints as orders_endpoints
-from liveloop.web import live_pages, orders_pages, pages
+from liveloop.web import admin as admin_pages
+from liveloop.web import live_pages, orders_pages, pages, shop_pages
+from liveloop.web import seller as seller_pages
 
 UPLOAD_LIMITS = {"catalog_import": 50 * 1024 * 1024}
 
@@ -96,6 +98,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(live_pages.router)
     app.include_router(orders_pages.router)
     app.include_router(pages.router)
+    app.include_router(shop_pages.router)
+    app.include_router(seller_pages.router)
+    app.include_router(admin_pages.router)
     if the_container.paysim is not None:
         attach_embedded_paysim(app, the_container.paysim)  # the sandbox card processor, /paysim
     app.mount("/static", StaticFiles(directory=pages.STATIC_DIR), name="static")
@@ -112,6 +117,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         limit=settings.max_body_bytes,
         overrides={
             r"/api/v1/shops/[^/]+/catalog/imports$": UPLOAD_LIMITS["catalog_import"],
+            r"/seller/shops/[^/]+/import$": UPLOAD_LIMITS["catalog_import"],
             # the upload route refuses oversized videos itself, with `video_too_large`
             r"/api/v1/videos/uploads$": the_container.media.config.max_upload_bytes + 1_048_576,
         },
