@@ -74,6 +74,7 @@ class TargetStats:
                     self.pids[pid] = self.pids.get(pid, 0) + 1
             return
         data = json.loads(payload)["data"]
+        data = data.get("trace") or data  # the live room's pins carry the marks as `trace`
         n = data["n"]
         if n in viewer.got:
             self.duplicates += 1
@@ -398,7 +399,7 @@ def http_call(
     response = conn.getresponse()
     answer = response.read()
     conn.close()
-    if response.status != 200:
+    if not 200 <= response.status < 300:
         raise SystemExit(f"trigger {method} {path} answered {response.status}")
     try:
         return json.loads(answer)
@@ -492,6 +493,11 @@ def main() -> None:
     parser.add_argument("--redis-url", default=None, help="default with --workers > 1: db 12")
     parser.add_argument("--viewers-interval", type=float, default=5.0)
     parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument(
+        "--pin-product",
+        default=None,
+        help="pin this product through the live room's pin endpoint (marks sent as `trace`)",
+    )
     parser.add_argument("--profile", help="write py-spy's raw stacks of the servers here")
     args = parser.parse_args()
     if args.workers > 1 and not args.redis_url:
@@ -514,7 +520,15 @@ def main() -> None:
 
         def fire_app(n: int) -> Any:
             sent_at_ns = time.time_ns()
-            body = json.dumps({"n": n, "sent_at_ns": sent_at_ns, "product_id": f"prod-{n}"})
+            if args.pin_product:
+                # the live room's real pin endpoint: the marks travel as the pin's trace
+                payload: dict[str, Any] = {
+                    "product_id": args.pin_product,
+                    "trace": {"n": n, "sent_at_ns": sent_at_ns},
+                }
+            else:
+                payload = {"n": n, "sent_at_ns": sent_at_ns, "product_id": f"prod-{n}"}
+            body = json.dumps(payload)
             return http_call("POST", app_port, trigger_path, body.encode(), trigger_headers)
 
         targets = [

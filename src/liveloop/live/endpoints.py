@@ -194,7 +194,9 @@ async def pin_product(
     container: AppContainer,
 ) -> PinOut:
     """Pin a bag product: it appears as a tag on every viewer's screen."""
-    pin = await container.live.pin(session, session_id, principal, body.product_id)
+    pin = await container.live.pin(
+        session, session_id, principal, body.product_id, trace=body.trace
+    )
     return PinOut.model_validate(pin)
 
 

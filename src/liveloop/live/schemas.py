@@ -77,6 +77,12 @@ class PinCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: uuid.UUID
+    trace: dict[str, int] | None = Field(
+        default=None,
+        max_length=4,
+        description="Up to 4 integers echoed in the room's pin event, for a host's tools to "
+        "measure delivery (e.g. a send timestamp).",
+    )
 
 
 class PinOut(BaseModel):

@@ -474,6 +474,8 @@ class Live:
         session_id: uuid.UUID,
         principal: Principal,
         product_id: uuid.UUID,
+        *,
+        trace: dict[str, int] | None = None,
     ) -> Pin:
         """Pin a bag product; the previous pin ends at the same moment."""
         live = await self.require_runner(session, session_id, principal)
@@ -515,7 +517,12 @@ class Live:
             session,
             live.id,
             "pin",
-            {"product_id": str(product_id), "pin_id": str(pin.id), "pinned_at": now.isoformat()},
+            {
+                "product_id": str(product_id),
+                "pin_id": str(pin.id),
+                "pinned_at": now.isoformat(),
+                **({"trace": trace} if trace else {}),
+            },
             pin.media_time_ms,
         )
         return pin
