@@ -20,15 +20,15 @@ from liveloop.kit import errors, health
 from liveloop.kit.http import BodyLimitMiddleware, RequestContextMiddleware, UnitOfWorkMiddleware
 from liveloop.kit.settings import Settings, get_settings
 from liveloop.ledger import endpoints as ledger_endpoints
-from liveloop.live import endpoints as live_endpoints
 from liveloop.live import demo as live_demo
+from liveloop.live import endpoints as live_endpoints
 from liveloop.live import tasks as live_tasks
-from liveloop.media import endpoints as media_endpoints
 from liveloop.logistics import endpoints as logistics_endpoints
+from liveloop.media import endpoints as media_endpoints
 from liveloop.moderation import endpoints as moderation_endpoints
+from liveloop.orders import endpoints as orders_endpoints
 from liveloop.payments import endpoints as payments_endpoints
 from liveloop.payments.config import attach_embedded_paysim
-from liveloop.orders import endpoints as orders_endpoints
 from liveloop.web import admin as admin_pages
 from liveloop.web import live_pages, orders_pages, pages, shop_pages
 from liveloop.web import seller as seller_pages

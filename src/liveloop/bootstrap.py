@@ -25,14 +25,14 @@ from liveloop.kit.ratelimit import RateLimiter
 from liveloop.kit.realtime import RealtimeConfig, RoomHub, create_hub
 from liveloop.kit.settings import Settings
 from liveloop.kit.storage import LocalMediaStorage, MediaStorage
-from liveloop.payments.config import PaymentsSettings, build_embedded_paysim, build_provider
-from liveloop.payments.paysim_app import paysim_of
-from liveloop.payments.service import Payments
 from liveloop.live import events_handlers as live_events
 from liveloop.live.service import Live
 from liveloop.live.video import LiveSessionsForMedia
 from liveloop.media.service import Media
 from liveloop.media.wiring import build_media, run_jobs
+from liveloop.payments.config import PaymentsSettings, build_embedded_paysim, build_provider
+from liveloop.payments.paysim_app import paysim_of
+from liveloop.payments.service import Payments
 
 log = logging.getLogger("liveloop.bootstrap")
 

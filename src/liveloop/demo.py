@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from liveloop.bootstrap import Container
 from liveloop.catalog.seed import seed_catalog
-from liveloop.live.demo import seed_live
 from liveloop.checkout.seed import seed_orders
 from liveloop.creators.seed import seed_creators
+from liveloop.live.demo import seed_live
 from liveloop.web.demo_accounts import DEMO_LOGINS
 
 

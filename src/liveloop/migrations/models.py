@@ -9,7 +9,7 @@ from liveloop.kit.db import Base
 from liveloop.ledger import models as ledger_models  # noqa: F401
 from liveloop.live import models as live_models  # noqa: F401
 from liveloop.media import models as media_models  # noqa: F401
-from liveloop.payments import models as payments_models  # noqa: F401
 from liveloop.orders import models as orders_models  # noqa: F401
+from liveloop.payments import models as payments_models  # noqa: F401
 
 metadata = Base.metadata

@@ -184,7 +184,9 @@ async def test_bag_pins_and_replay(
     after = await client.get(f"{url}/bag")
     assert [i["product_id"] for i in after.json()] == [product]
     pins = (await client.get(f"{url}/pins")).json()
-    assert [(p["product_id"], p["media_time_ms"]) for p in pins] == [(product, pin.json()["media_time_ms"])]
+    assert [(p["product_id"], p["media_time_ms"]) for p in pins] == [
+        (product, pin.json()["media_time_ms"])
+    ]
     assert pins[0]["unpinned_at"] is not None
 
 
@@ -231,10 +233,14 @@ async def test_product_sets_fill_the_bag_in_one_go(
     )
     assert_problem(foreign, 422, "product_not_in_bag")
     made = await client.post(
-        sets, json={"name": "Best sellers", "product_ids": [str(stocked.product.id)]}, headers=host.headers
+        sets,
+        json={"name": "Best sellers", "product_ids": [str(stocked.product.id)]},
+        headers=host.headers,
     )
     assert made.status_code == 201, made.text
-    assert [s["name"] for s in (await client.get(sets, headers=host.headers)).json()] == ["Best sellers"]
+    assert [s["name"] for s in (await client.get(sets, headers=host.headers)).json()] == [
+        "Best sellers"
+    ]
     stranger = await make_user()
     assert_problem(await client.get(sets, headers=stranger.headers), 404, "shop_not_found")
 
