@@ -214,20 +214,29 @@ function connect() {
 async function loadIngest() {
   try {
     const key = await api("GET", `${base}/stream-key`);
-    $("ingest-url").textContent = key.ingest_url || key.rtmp_url || "–";
-    $("stream-key").textContent = key.key || key.stream_key || "created (rotate to see a new one)";
+    $("ingest-url").textContent = key.server_url;
+    $("stream-key").textContent = `…${key.key_hint} (shown once; "New stream key" shows a new one)`;
   } catch (e) { $("ingest-url").textContent = "Create a stream key to go live from OBS."; }
+  await refreshDelay();
+}
+
+// How far behind the camera viewers are: measured from the stream's own segment clock.
+async function refreshDelay() {
   try {
     const playback = await api("GET", `${base}/playback`);
-    if (playback.lag_ms !== undefined && playback.lag_ms !== null) $("glass").textContent = `${(playback.lag_ms / 1000).toFixed(1)} s behind the camera`;
-  } catch (e) { /* no video yet */ }
+    const latency = playback.latency;
+    $("glass").textContent = latency
+      ? `about ${(latency.expected_viewer_delay_ms / 1000).toFixed(1)} s behind the camera (ingest ${latency.ingest_lag_ms} ms)`
+      : playback.live ? "measuring…" : "no video yet";
+  } catch (e) { $("glass").textContent = "no video yet"; }
 }
+setInterval(refreshDelay, 5000);
 
 $("rotate-key").addEventListener("click", async () => {
   try {
     const key = await api("POST", `${base}/stream-key`);
-    $("ingest-url").textContent = key.ingest_url || "–";
-    $("stream-key").textContent = key.key || key.stream_key || "";
+    $("ingest-url").textContent = key.server_url;
+    $("stream-key").textContent = key.stream_key;
   } catch (e) { fail(e); }
 });
 
