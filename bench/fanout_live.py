@@ -20,13 +20,12 @@ import uuid
 from datetime import timedelta
 from pathlib import Path
 
-from tests.integration.catalog.conftest import make_stocked
+from tests.integration.live.conftest import running_sale
 
 from liveloop import migrations
 from liveloop.accounts.models import AuthSession, ShopMembership, ShopRole, User
 from liveloop.accounts.service import hash_token
 from liveloop.kit.db import create_engine, create_sessionmaker, utcnow
-from liveloop.live.models import BagItem, LiveSession, SessionState
 
 
 async def prepare(url: str) -> tuple[str, str, str]:
@@ -36,7 +35,6 @@ async def prepare(url: str) -> tuple[str, str, str]:
         await conn.run_sync(migrations.upgrade_on)
         await conn.commit()
     async with create_sessionmaker(engine)() as session:
-        stocked = await make_stocked(session, on_hand=10)
         host = User(
             email="host@bench.example",
             display_name="Host",
@@ -47,37 +45,20 @@ async def prepare(url: str) -> tuple[str, str, str]:
         )
         session.add(host)
         await session.flush()
-        session.add(ShopMembership(shop_id=stocked.shop.id, user_id=host.id, role=ShopRole.staff))
+        made = await running_sale(session, quantity=1, stock=10, host_user_id=host.id)
+        session.add(
+            ShopMembership(shop_id=made.stocked.shop.id, user_id=host.id, role=ShopRole.staff)
+        )
         token = f"lls_bench_{uuid.uuid4().hex}"
-        now = utcnow()
         session.add(
             AuthSession(
-                user_id=host.id, token_hash=hash_token(token), expires_at=now + timedelta(days=1)
-            )
-        )
-        live = LiveSession(
-            title="Fan-out",
-            host_user_id=host.id,
-            shop_id=stocked.shop.id,
-            markets=["GB"],
-            host_time_zone="UTC",
-            scheduled_start=now,
-            scheduled_end=now + timedelta(hours=2),
-            state=SessionState.live,
-            started_at=now,
-        )
-        session.add(live)
-        await session.flush()
-        session.add(
-            BagItem(
-                session_id=live.id,
-                product_id=stocked.product.id,
-                shop_id=stocked.shop.id,
-                position=1,
+                user_id=host.id,
+                token_hash=hash_token(token),
+                expires_at=utcnow() + timedelta(days=1),
             )
         )
         await session.commit()
-        room, product = str(live.id), str(stocked.product.id)
+        room, product = str(made.live.id), str(made.stocked.product.id)
     await engine.dispose()
     return room, product, token
 

@@ -28,16 +28,14 @@ from pathlib import Path
 
 import httpx
 from sqlalchemy import func, select, text
-from tests.integration.catalog.conftest import make_stocked
+from tests.integration.live.conftest import running_sale
 
 from liveloop import migrations
 from liveloop.accounts.models import AuthSession, User
 from liveloop.accounts.service import hash_token
 from liveloop.catalog import inventory
-from liveloop.catalog import service as catalog_service
-from liveloop.catalog.schemas import ListingCreate
 from liveloop.kit.db import create_engine, create_sessionmaker, utcnow
-from liveloop.live.models import BagItem, FlashSale, LiveSession, SessionState
+from liveloop.live.models import FlashSale
 
 
 def _free_port() -> int:
@@ -68,48 +66,9 @@ async def prepare(url: str, *, buyers: int, stock: int) -> tuple[str, list[str]]
     sessionmaker = create_sessionmaker(engine)
     tokens = []
     async with sessionmaker() as session:
-        stocked = await make_stocked(session, on_hand=stock * 2)
-        listing = await catalog_service.create_listing(
-            session,
-            stocked.shop.id,
-            stocked.product.id,
-            ListingCreate(market="GB", price=3000, currency="GBP"),
-            actor="bench",
-        )
-        await catalog_service.submit_listing(session, stocked.shop.id, listing.id, actor="bench")
+        made = await running_sale(session, quantity=stock, stock=stock * 2)
+        stocked, live, sale = made.stocked, made.live, made.sale
         now = utcnow()
-        live = LiveSession(
-            title="Rush",
-            host_user_id=uuid.uuid4(),
-            shop_id=stocked.shop.id,
-            markets=["GB"],
-            host_time_zone="UTC",
-            scheduled_start=now,
-            scheduled_end=now + timedelta(hours=1),
-            state=SessionState.live,
-            started_at=now,
-        )
-        session.add(live)
-        await session.flush()
-        session.add(
-            BagItem(
-                session_id=live.id,
-                product_id=stocked.product.id,
-                shop_id=stocked.shop.id,
-                position=1,
-            )
-        )
-        sale = FlashSale(
-            session_id=live.id,
-            product_id=stocked.product.id,
-            variant_id=stocked.variant.id,
-            deal_prices={"GBP": 1500},
-            quantity=stock,
-            per_buyer_cap=1,
-            starts_at=now - timedelta(seconds=1),
-            ends_at=now + timedelta(minutes=20),
-        )
-        session.add(sale)
         for i in range(buyers):
             user = User(
                 email=f"buyer{i}@bench.example",

@@ -90,3 +90,63 @@ def room_factory(
         return await open_room(client, sessionmaker, make_user, **kwargs)
 
     return make
+
+
+@dataclass
+class RunningSale:
+    stocked: Stocked
+    live: Any
+    sale: Any
+
+
+async def running_sale(
+    session: AsyncSession, *, quantity: int, stock: int, host_user_id: Any = None
+) -> RunningSale:
+    """A live session of a newly stocked shop (listed in GB), its product in the bag and a flash
+    sale of `quantity` running now; flushed, not committed. For concurrency tests and benches."""
+    import uuid
+
+    from liveloop.kit.db import utcnow
+    from liveloop.live.models import BagItem, FlashSale, LiveSession, SessionState
+
+    stocked = await make_stocked(session, on_hand=stock)
+    listing = await catalog_service.create_listing(
+        session,
+        stocked.shop.id,
+        stocked.product.id,
+        ListingCreate(market="GB", price=3000, currency="GBP"),
+        actor="test",
+    )
+    await catalog_service.submit_listing(session, stocked.shop.id, listing.id, actor="test")
+    now = utcnow()
+    live = LiveSession(
+        title="Rush",
+        host_user_id=host_user_id or uuid.uuid4(),
+        shop_id=stocked.shop.id,
+        markets=["GB"],
+        host_time_zone="UTC",
+        scheduled_start=now,
+        scheduled_end=now + timedelta(hours=2),
+        state=SessionState.live,
+        started_at=now,
+    )
+    session.add(live)
+    await session.flush()
+    session.add(
+        BagItem(
+            session_id=live.id, product_id=stocked.product.id, shop_id=stocked.shop.id, position=1
+        )
+    )
+    sale = FlashSale(
+        session_id=live.id,
+        product_id=stocked.product.id,
+        variant_id=stocked.variant.id,
+        deal_prices={"GBP": 1500},
+        quantity=quantity,
+        per_buyer_cap=1,
+        starts_at=now - timedelta(seconds=1),
+        ends_at=now + timedelta(minutes=20),
+    )
+    session.add(sale)
+    await session.flush()
+    return RunningSale(stocked, live, sale)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 
 import pytest
 from redis.asyncio import Redis
@@ -12,13 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from liveloop.bootstrap import Container, bootstrap
 from liveloop.catalog import inventory
-from liveloop.catalog import service as catalog_service
-from liveloop.catalog.schemas import ListingCreate
-from liveloop.kit.db import commit, rollback, utcnow
+from liveloop.kit.db import commit, rollback
 from liveloop.kit.errors import LiveloopError
 from liveloop.kit.settings import Settings
-from liveloop.live.models import BagItem, FlashSale, LiveSession, SessionState
-from tests.integration.catalog.conftest import make_stocked
+from liveloop.live.models import FlashSale
+from tests.integration.live.conftest import running_sale
 
 
 async def _run_sale(
@@ -30,50 +27,9 @@ async def _run_sale(
     stock: int,
 ) -> tuple[int, int, int]:
     async with sessionmaker() as session:
-        stocked = await make_stocked(session, on_hand=stock)
-        listing = await catalog_service.create_listing(
-            session,
-            stocked.shop.id,
-            stocked.product.id,
-            ListingCreate(market="GB", price=3000, currency="GBP"),
-            actor="t",
-        )
-        await catalog_service.submit_listing(session, stocked.shop.id, listing.id, actor="t")
-        now = utcnow()
-        live = LiveSession(
-            title="Rush",
-            host_user_id=uuid.uuid4(),
-            shop_id=stocked.shop.id,
-            markets=["GB"],
-            host_time_zone="UTC",
-            scheduled_start=now,
-            scheduled_end=now + timedelta(hours=1),
-            state=SessionState.live,
-            started_at=now,
-        )
-        session.add(live)
-        await session.flush()
-        session.add(
-            BagItem(
-                session_id=live.id,
-                product_id=stocked.product.id,
-                shop_id=stocked.shop.id,
-                position=1,
-            )
-        )
-        sale = FlashSale(
-            session_id=live.id,
-            product_id=stocked.product.id,
-            variant_id=stocked.variant.id,
-            deal_prices={"GBP": 1500},
-            quantity=quantity,
-            per_buyer_cap=1,
-            starts_at=now - timedelta(seconds=1),
-            ends_at=now + timedelta(minutes=5),
-        )
-        session.add(sale)
+        made = await running_sale(session, quantity=quantity, stock=stock)
         await session.commit()
-        sale_id, variant_id = sale.id, stocked.variant.id
+        sale_id, variant_id = made.sale.id, made.stocked.variant.id
 
     async def buy() -> bool:
         async with sessionmaker() as session:
