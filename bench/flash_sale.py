@@ -103,7 +103,9 @@ async def rush(
 ) -> tuple[list[float], list[int], float]:
     """Send one request per token, their start times spread evenly over `spread` seconds."""
     limits = httpx.Limits(max_connections=200, max_keepalive_connections=200)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=120) as client:
+    # A slow backend queues requests for minutes: wait for a connection, however long.
+    timeout = httpx.Timeout(300, pool=None)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as client:
         latencies: list[float] = [0.0] * len(tokens)
         statuses: list[int] = [0] * len(tokens)
         started = time.perf_counter()
