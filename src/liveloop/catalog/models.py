@@ -12,7 +12,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -22,13 +21,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, utcnow
+from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, str_enum, utcnow
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class ListingStatus(StrEnum):
@@ -150,11 +145,11 @@ class Listing(IdMixin, TimestampMixin, Base):
     shop_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     product_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     market: Mapped[str] = mapped_column(String(2))
-    status: Mapped[ListingStatus] = mapped_column(_enum(ListingStatus))
+    status: Mapped[ListingStatus] = mapped_column(str_enum(ListingStatus))
     currency: Mapped[str] = mapped_column(String(3))
     price: Mapped[int]
     """The lowest variant price: what search filters and sorts on ("from £12.99")."""
-    price_source: Mapped[PriceSource] = mapped_column(_enum(PriceSource))
+    price_source: Mapped[PriceSource] = mapped_column(str_enum(PriceSource))
     rounding: Mapped[str | None] = mapped_column(String(10))
     fx_rate: Mapped[str | None] = mapped_column(String(40))
     fx_rate_date: Mapped[date | None] = mapped_column(Date)
@@ -191,8 +186,8 @@ class ListingStatusChange(IdMixin, Base):
     listing_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("listings.id", ondelete="CASCADE"), index=True
     )
-    from_status: Mapped[ListingStatus | None] = mapped_column(_enum(ListingStatus))
-    to_status: Mapped[ListingStatus] = mapped_column(_enum(ListingStatus))
+    from_status: Mapped[ListingStatus | None] = mapped_column(str_enum(ListingStatus))
+    to_status: Mapped[ListingStatus] = mapped_column(str_enum(ListingStatus))
     actor: Mapped[str] = mapped_column(String(80))
     reason: Mapped[str] = mapped_column(Text, default="")
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
@@ -244,7 +239,7 @@ class Warehouse(IdMixin, TimestampMixin, Base):
     )
     operator: Mapped[str | None] = mapped_column(String(100))
     country: Mapped[str] = mapped_column(String(2))
-    kind: Mapped[WarehouseKind] = mapped_column(_enum(WarehouseKind))
+    kind: Mapped[WarehouseKind] = mapped_column(str_enum(WarehouseKind))
     address: Mapped[dict[str, Any]]
 
 
@@ -284,7 +279,7 @@ class Reservation(IdMixin, Base):
     shop_id: Mapped[uuid.UUID]
     holder: Mapped[str] = mapped_column(String(100), index=True)
     quantity: Mapped[int]
-    status: Mapped[ReservationStatus] = mapped_column(_enum(ReservationStatus))
+    status: Mapped[ReservationStatus] = mapped_column(str_enum(ReservationStatus))
     expires_at: Mapped[datetime]
     order_ref: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -305,7 +300,7 @@ class StockMovement(Base):
     variant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"))
     warehouse_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("warehouses.id", ondelete="CASCADE"))
     shop_id: Mapped[uuid.UUID] = mapped_column(index=True)
-    kind: Mapped[MovementKind] = mapped_column(_enum(MovementKind))
+    kind: Mapped[MovementKind] = mapped_column(str_enum(MovementKind))
     on_hand_delta: Mapped[int] = mapped_column(default=0)
     reserved_delta: Mapped[int] = mapped_column(default=0)
     allocated_delta: Mapped[int] = mapped_column(default=0)

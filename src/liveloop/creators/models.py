@@ -13,7 +13,6 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Numeric,
@@ -23,12 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, utcnow
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
-
+from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, str_enum, utcnow
 
 RATE = Numeric(5, 4)
 """A commission rate as a fraction (0.1500 is 15%)."""
@@ -111,7 +105,7 @@ class AffiliateOffer(IdMixin, TimestampMixin, Base):
     shop_id: Mapped[uuid.UUID] = mapped_column(index=True)
     product_id: Mapped[uuid.UUID] = mapped_column(index=True)
     commission_rate: Mapped[Decimal] = mapped_column(RATE)
-    audience: Mapped[OfferAudience] = mapped_column(_enum(OfferAudience))
+    audience: Mapped[OfferAudience] = mapped_column(str_enum(OfferAudience))
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(64))
@@ -172,7 +166,7 @@ class ShortVideo(IdMixin, TimestampMixin, Base):
     caption: Mapped[str] = mapped_column(Text, default="")
     hashtags: Mapped[list[str]] = mapped_column(JSONType)
     markets: Mapped[list[str]] = mapped_column(JSONType)
-    status: Mapped[VideoStatus] = mapped_column(_enum(VideoStatus), default=VideoStatus.draft)
+    status: Mapped[VideoStatus] = mapped_column(str_enum(VideoStatus), default=VideoStatus.draft)
     published_at: Mapped[datetime | None]
     view_count: Mapped[int] = mapped_column(default=0)
     like_count: Mapped[int] = mapped_column(default=0)
@@ -237,7 +231,7 @@ class Touch(IdMixin, Base):
     buyer_id: Mapped[uuid.UUID | None]
     cart_token: Mapped[str | None] = mapped_column(String(100))
     product_id: Mapped[uuid.UUID]
-    source_kind: Mapped[SourceKind] = mapped_column(_enum(SourceKind))
+    source_kind: Mapped[SourceKind] = mapped_column(str_enum(SourceKind))
     source_id: Mapped[uuid.UUID]
     touched_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -267,7 +261,7 @@ class Commission(IdMixin, Base):
     order_id: Mapped[uuid.UUID]
     order_line_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     offer_id: Mapped[uuid.UUID | None]
-    source_kind: Mapped[SourceKind] = mapped_column(_enum(SourceKind))
+    source_kind: Mapped[SourceKind] = mapped_column(str_enum(SourceKind))
     source_id: Mapped[uuid.UUID]
     rate: Mapped[Decimal] = mapped_column(RATE)
     currency: Mapped[str] = mapped_column(String(3))

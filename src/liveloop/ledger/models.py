@@ -9,13 +9,13 @@ from enum import StrEnum
 from sqlalchemy import BigInteger, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liveloop.kit.db import Base, IdMixin, utcnow
+from liveloop.kit.db import Base, IdMixin, str_enum, utcnow
 
 _BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=40, values_callable=lambda e: [m.value for m in e])
+    return str_enum(cls, length=40)
 
 
 class AccountKind(StrEnum):

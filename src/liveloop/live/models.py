@@ -7,14 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, utcnow
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, str_enum, utcnow
 
 
 class SessionState(StrEnum):
@@ -38,7 +34,9 @@ class LiveSession(IdMixin, TimestampMixin, Base):
     host_time_zone: Mapped[str] = mapped_column(String(64))
     scheduled_start: Mapped[datetime]
     scheduled_end: Mapped[datetime]
-    state: Mapped[SessionState] = mapped_column(_enum(SessionState), default=SessionState.scheduled)
+    state: Mapped[SessionState] = mapped_column(
+        str_enum(SessionState), default=SessionState.scheduled
+    )
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     video_dropped_at: Mapped[datetime | None]
@@ -182,7 +180,7 @@ class FlashSaleClaim(IdMixin, Base):
     quantity: Mapped[int]
     market: Mapped[str] = mapped_column(String(2))
     reservation_id: Mapped[uuid.UUID]
-    status: Mapped[ClaimStatus] = mapped_column(_enum(ClaimStatus), default=ClaimStatus.held)
+    status: Mapped[ClaimStatus] = mapped_column(str_enum(ClaimStatus), default=ClaimStatus.held)
     expires_at: Mapped[datetime] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     settled_at: Mapped[datetime | None]
@@ -231,7 +229,7 @@ class RoomSanction(IdMixin, Base):
         ForeignKey("live_sessions.id", ondelete="CASCADE"), index=True
     )
     user_id: Mapped[uuid.UUID]
-    kind: Mapped[SanctionKind] = mapped_column(_enum(SanctionKind))
+    kind: Mapped[SanctionKind] = mapped_column(str_enum(SanctionKind))
     until: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(String(300), default="")
     created_by: Mapped[uuid.UUID | None]

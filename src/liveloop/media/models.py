@@ -7,14 +7,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Enum, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, utcnow
-
-
-def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, str_enum, utcnow
 
 
 class StreamKey(IdMixin, Base):
@@ -73,7 +69,7 @@ class IngestConnection(IdMixin, Base):
     """nginx's connection id, unique while that nginx runs."""
     address: Mapped[str] = mapped_column(String(64))
     status: Mapped[ConnectionStatus] = mapped_column(
-        _enum(ConnectionStatus), default=ConnectionStatus.live
+        str_enum(ConnectionStatus), default=ConnectionStatus.live
     )
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -83,7 +79,7 @@ class IngestConnection(IdMixin, Base):
     """Wall-clock epoch ms of stream timestamp 0: the least-delayed `arrival - timestamp` seen in
     nginx's updates, which dates every frame of this connection's recording."""
     record_path: Mapped[str | None] = mapped_column(String(500))
-    end_state: Mapped[EndState | None] = mapped_column(_enum(EndState))
+    end_state: Mapped[EndState | None] = mapped_column(str_enum(EndState))
     end_due_at: Mapped[datetime | None]
 
     __table_args__ = (
@@ -115,7 +111,7 @@ class Recording(IdMixin, TimestampMixin, Base):
 
     live_session_id: Mapped[uuid.UUID] = mapped_column(unique=True)
     status: Mapped[RecordingStatus] = mapped_column(
-        _enum(RecordingStatus), default=RecordingStatus.recording
+        str_enum(RecordingStatus), default=RecordingStatus.recording
     )
     storage_key: Mapped[str | None] = mapped_column(String(300))
     started_at: Mapped[datetime | None]
@@ -152,7 +148,7 @@ class VideoAsset(IdMixin, TimestampMixin, Base):
     height: Mapped[int]
     video_codec: Mapped[str] = mapped_column(String(30))
     audio_codec: Mapped[str | None] = mapped_column(String(30))
-    status: Mapped[VideoStatus] = mapped_column(_enum(VideoStatus), default=VideoStatus.uploaded)
+    status: Mapped[VideoStatus] = mapped_column(str_enum(VideoStatus), default=VideoStatus.uploaded)
     progress: Mapped[int] = mapped_column(default=0)
     """Percent of the transcode done, 0-100."""
     renditions: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)

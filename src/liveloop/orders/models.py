@@ -20,11 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, utcnow
+from liveloop.kit.db import Base, IdMixin, JSONType, TimestampMixin, str_enum, utcnow
 
 
 def _enum(cls: type[StrEnum]) -> Enum:
-    return Enum(cls, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
+    return str_enum(cls, length=30)
 
 
 class OrderStatus(StrEnum):
